@@ -1,0 +1,1 @@
+"""The pure core: numpy in, values out. No files, no clocks, no hardware."""
