@@ -1,0 +1,137 @@
+"""`pedometer`: the device-side command (run on the Pi, simulate anywhere, replay traces).
+
+Every subcommand turns bad input into one plain line on stderr and exit status 2, never a
+traceback: a developer or caregiver should see what is wrong, not where in our code it broke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from device import __version__
+from device.core.aggregator import DEFAULT_THRESHOLD_SPM
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A problem the user can fix (bad file, bad option); printed as one line, exit 2."""
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 30.0 <= value <= 250.0:
+        raise argparse.ArgumentTypeError("threshold must be between 30 and 250 steps/min")
+    return value
+
+
+# -- replay --------------------------------------------------------------------------------
+def _add_replay(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="run a recorded IMU trace through the device's step pipeline",
+        description=(
+            "Replay a recorded trace (CSV or .csv.gz: t,ax,ay,az[,gx,gy,gz]) through the same "
+            "sampler, step detector and minute aggregator the device runs, in the same "
+            "one-second batches, and print steps, cadence and moderate minutes."
+        ),
+    )
+    p.add_argument("trace", type=Path, help="trace file (.csv or .csv.gz)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (see DESIGN.md)")
+    p.add_argument("--truth", type=Path, metavar="STEPS.csv",
+                   help="ground-truth step times: also print our error against them")
+    p.add_argument("--threshold", type=_threshold, default=DEFAULT_THRESHOLD_SPM, metavar="SPM",
+                   help="moderate-cadence threshold in steps/min (default %(default)g)")
+    p.set_defaults(func=cmd_replay)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from device.replay import replay
+    from device.trace import TraceError, read_trace, read_truth
+
+    try:
+        trace = read_trace(args.trace)
+        truth = read_truth(args.truth) if args.truth else None
+    except TraceError as exc:
+        raise UserError(str(exc)) from None
+    result = replay(trace, threshold_spm=args.threshold)
+    if args.json:
+        obj = result.to_json()
+        if truth is not None:
+            obj["truth_steps"] = int(truth.size)
+            obj["error_pct"] = _error_pct(result.steps, truth.size)
+        print(json.dumps(obj))
+        return 0
+    print(format_summary(args.trace, result, truth))
+    return 0
+
+
+def _error_pct(ours: int, truth: int) -> float | None:
+    return round(100.0 * (ours - truth) / truth, 2) if truth else None
+
+
+def format_summary(path: Path, result, truth=None) -> str:
+    """A short human summary of a replay."""
+    minutes = result.minutes
+    walking = [m for m in minutes if m.steps > 0]
+    lines = [
+        f"{path.name}: {result.duration_s / 60:.1f} min of data",
+        f"  steps            {result.steps}",
+    ]
+    if walking:
+        best = max(m.cadence_spm for m in walking)
+        lines.append(f"  walking minutes  {len(walking)} (busiest: {best:.0f} steps/min)")
+    lines.append(
+        f"  moderate minutes {result.moderate_minutes} "
+        f"(minutes with at least {result.threshold_spm:g} steps)"
+    )
+    if truth is not None:
+        err = _error_pct(result.steps, truth.size)
+        err_text = f"{err:+.2f} %" if err is not None else "n/a (no true steps)"
+        lines.append(f"  ground truth     {truth.size} steps, error {err_text}")
+    return "\n".join(lines)
+
+
+# -- the command ---------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pedometer",
+        description=(
+            "Walk Coach firmware: counts steps from a hip-worn IMU, tracks moderate walking "
+            "minutes against the weekly plan, shows progress on the OLED and syncs over USB."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for add in _SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_replay]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"pedometer: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
