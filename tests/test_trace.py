@@ -1,0 +1,110 @@
+"""Trace I/O: the format of DESIGN.md, and a clear one-line error for every malformed file."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from device.cli import main
+from device.trace import TraceError, read_trace, read_truth, write_trace
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_round_trip_with_metadata_gzip_and_gyro(tmp_path: Path) -> None:
+    t = np.array([0.0, 0.011, 0.019, 0.5])  # irregular, with a gap
+    acc = np.array([[0.1, 0.2, 9.8], [0.0, 0.3, 9.7], [1.0, 2.0, 3.0], [-1.5, 0.0, 9.81]])
+    gyro = np.array([[1.0, 2.0, 3.0]] * 4)
+    path = tmp_path / "walk.csv.gz"
+    write_trace(path, t, acc, gyro, meta={"device": "test", "rate_hz": 100})
+    trace = read_trace(path)
+    assert trace.meta == {"device": "test", "rate_hz": "100"}
+    np.testing.assert_allclose(trace.t, t)
+    np.testing.assert_allclose(trace.acc, acc, atol=1e-5)
+    np.testing.assert_allclose(trace.gyro, gyro, atol=1e-5)
+    with gzip.open(path, "rt") as f:
+        assert f.readline() == "# device: test\n"
+
+
+def test_plain_csv_without_gyro_and_equal_timestamps(tmp_path: Path) -> None:
+    path = _write(tmp_path / "a.csv", "# note: x\nt,ax,ay,az\n0,0,0,9.8\n0,0,0,9.8\n0.02,0,0,9.8\n")
+    trace = read_trace(path)
+    assert len(trace) == 3 and trace.gyro is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "empty trace"),
+        ("# only: metadata\n", "empty trace"),
+        ("t,ax,ay,az\n", "no samples"),
+        ("time,x,y,z\n0,1,2,3\n", ":1: header must be"),
+        ("t,ax,ay,az\n0,1,2,3\n0.1,1,x,3\n", ":3: ay is not a number: 'x'"),
+        ("t,ax,ay,az\n0,1,2,3\n0.1,1,2\n", ":3: expected 4 columns, found 3"),
+        ("t,ax,ay,az\n0,1,2,3\n0.1,1,2,3,4\n", ":3: expected 4 columns, found 5"),
+        ("t,ax,ay,az\n0,1,nan,3\n", ":2: ay is nan"),
+        ("t,ax,ay,az\n0,1,2,inf\n", ":2: az is inf"),
+        ("t,ax,ay,az\n1,1,2,3\n0.5,1,2,3\n", ":3: time goes backwards"),
+        ("# a: b\nt,ax,ay,az\n0,1,2,3\n\n0.1,1,2,3\n0.05,1,2,3\n", ":6: time goes backwards"),
+    ],
+)
+def test_malformed_traces_name_file_line_and_reason(tmp_path: Path, text: str, expected: str) -> None:
+    path = _write(tmp_path / "bad.csv", text)
+    with pytest.raises(TraceError) as info:
+        read_trace(path)
+    message = str(info.value)
+    assert str(path) in message and expected in message and "\n" not in message
+
+
+def test_missing_file_directory_and_corrupt_gzip(tmp_path: Path) -> None:
+    with pytest.raises(TraceError, match="no such file"):
+        read_trace(tmp_path / "missing.csv")
+    with pytest.raises(TraceError, match="is a directory"):
+        read_trace(tmp_path)
+    bad = tmp_path / "x.csv.gz"
+    bad.write_bytes(b"not gzip at all")
+    with pytest.raises(TraceError, match="cannot read"):
+        read_trace(bad)
+    binary = tmp_path / "b.csv"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(TraceError, match="UTF-8"):
+        read_trace(binary)
+
+
+def test_truth_file(tmp_path: Path) -> None:
+    good = _write(tmp_path / "s.csv", "t\n1.5\n2.0\n")
+    np.testing.assert_allclose(read_truth(good), [1.5, 2.0])
+    assert read_truth(_write(tmp_path / "e.csv", "t\n")).size == 0
+    with pytest.raises(TraceError, match=":3: step time is not a number"):
+        read_truth(_write(tmp_path / "b.csv", "t\n1\nabc\n"))
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.sampled_from(list("t,axyz0123456789.-e#:\n nan")), max_size=200))
+def test_arbitrary_text_is_read_or_refused_cleanly(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "fuzz.csv"
+    path.write_text(text, encoding="utf-8")
+    try:
+        trace = read_trace(path)
+    except TraceError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert np.isfinite(trace.acc).all() and (np.diff(trace.t) >= 0).all()
+
+
+def test_cli_bad_input_exit_2_one_line_no_traceback(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    bad = _write(tmp_path / "bad.csv", "t,ax,ay,az\n0,1,2,3\n0.1,1,2\n")
+    for argv in (["replay", str(bad)], ["replay", str(tmp_path / "none.csv")],
+                 ["replay", str(_write(tmp_path / "empty.csv", ""))]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("pedometer: error: ") and err.count("\n") == 1
+        assert "Traceback" not in err
