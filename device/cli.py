@@ -99,6 +99,95 @@ def format_summary(path: Path, result, truth=None) -> str:
     return "\n".join(lines)
 
 
+# -- run ---------------------------------------------------------------------------------------
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run the device (on the Pi), or simulate it on any computer with --simulate",
+        description=(
+            "Run the firmware: read the IMU, count steps, store one row per minute, show weekly "
+            "progress on the OLED and serve USB sync. With --simulate TRACE the IMU is a recorded "
+            "trace played at --speed times real time, the display is emulated, and --serial "
+            "exposes the sync agent on any serial path, so the whole product runs on one computer."
+        ),
+    )
+    p.add_argument("--simulate", type=Path, metavar="TRACE",
+                   help="play this trace instead of reading the IMU")
+    p.add_argument("--speed", type=float, default=1.0, metavar="N",
+                   help="simulation speed, times real time; 0 = as fast as possible (default 1)")
+    p.add_argument("--data-dir", type=Path, metavar="DIR",
+                   help="where the minute store lives (default: /var/lib/walkcoach on the Pi, "
+                        "~/.local/share/walkcoach-sim when simulating)")
+    p.add_argument("--display", choices=["auto", "none", "terminal", "gif", "ssd1306", "sh1106"],
+                   default="auto",
+                   help="auto: the configured OLED on the Pi; the terminal when simulating on a "
+                        "terminal, else none")
+    p.add_argument("--gif", type=Path, metavar="FILE",
+                   help="record the screens as an animated GIF (implies --display gif)")
+    p.add_argument("--serial", metavar="PATH",
+                   help="serve USB sync on this serial port (default on the Pi: from --config)")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="hardware config TOML (see hardware/device.toml)")
+    p.add_argument("--start", metavar="ISO",
+                   help="simulated wall-clock time of the trace's first sample "
+                        "(default: so that the trace ends now)")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import logging
+
+    from device.app import HardwareConfig, RunOptions, default_data_dir, run_device
+    from device.store import StoreError
+    from device.trace import TraceError
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        hardware = HardwareConfig.load(args.config)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    simulating = args.simulate is not None
+    display = args.display
+    if args.gif:
+        display = "gif"
+    elif display == "auto":
+        if simulating:
+            display = "terminal" if sys.stdout.isatty() else "none"
+        else:
+            display = hardware.display_driver
+    start = None
+    if args.start:
+        try:
+            start = _parse_start(args.start)
+        except ValueError as exc:
+            raise UserError(f"--start: {exc}") from None
+    if args.speed < 0:
+        raise UserError("--speed must be 0 (as fast as possible) or positive")
+    data_dir = args.data_dir or (default_data_dir() if simulating else DEFAULT_DATA_DIR)
+    serial_port = args.serial or (None if simulating else hardware.sync_port)
+    opts = RunOptions(data_dir=data_dir, simulate=args.simulate, speed=args.speed,
+                      display=display, gif_path=args.gif, serial_port=serial_port,
+                      start_utc=start, hardware=hardware)
+    try:
+        return run_device(opts)
+    except TraceError as exc:
+        raise UserError(str(exc)) from None
+    except StoreError as exc:
+        raise UserError(f"storage: {exc}") from None
+
+
+DEFAULT_DATA_DIR = Path("/var/lib/walkcoach")
+
+
+def _parse_start(text: str) -> float:
+    import datetime as dt
+
+    when = dt.datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        when = when.astimezone()  # local time, as a person would type it
+    return when.timestamp()
+
+
 # -- the command ---------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -116,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_replay]
+_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_replay, _add_run]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -42,3 +42,27 @@ class ImuSource(Protocol):
     def close(self) -> None:
         """Release the bus or file."""
         ...
+
+
+class TraceSource:
+    """A recorded trace served in the device's one-second batches (for `run --simulate`)."""
+
+    def __init__(self, t: np.ndarray, acc: np.ndarray, batch_s: float = 1.0) -> None:
+        self.t = np.asarray(t, dtype=np.float64) - float(t[0]) if len(t) else np.empty(0)
+        self.acc = np.asarray(acc, dtype=np.float64)
+        self.batch_s = float(batch_s)
+        self._pos = 0
+        self._edge = self.batch_s
+
+    def read(self) -> ImuBatch | None:
+        if self._pos >= len(self.t):
+            return None
+        end = int(np.searchsorted(self.t, self._edge, side="left"))
+        end = max(end, self._pos + 1)
+        self._edge = max(self._edge, float(self.t[end - 1])) + self.batch_s
+        sl = slice(self._pos, end)
+        self._pos = end
+        return ImuBatch(t=self.t[sl], acc=self.acc[sl])
+
+    def close(self) -> None:
+        self._pos = len(self.t)

@@ -87,6 +87,18 @@ class MinuteAggregator:
         self._open_minute = None
         return out
 
+    def rebase(self, offset_s: float) -> None:
+        """The wall clock was set (a host synced): later minutes follow the new offset.
+
+        The open minute and the steps held after it move with the clock, so nothing is lost or
+        counted twice; the minute in progress may straddle the old and new minute boundary.
+        """
+        shift = float(offset_s) - self.offset_s
+        self.offset_s = float(offset_s)
+        if self._open_minute is not None:
+            self._open_minute = math.floor((self._open_minute * 60.0 + shift) / 60.0)
+        self._later = [w + shift for w in self._later]
+
     def open_minute(self) -> MinuteSummary | None:
         """The minute in progress (for live screens), counted so far."""
         if self._open_minute is None:

@@ -1,0 +1,313 @@
+"""`pedometer run`: assemble the device from its parts and drive the firmware loop.
+
+On the Pi the parts are the LSM6DS chip, the OLED, the button and the USB gadget serial port;
+with ``--simulate TRACE`` they are a recorded trace, an emulated display (terminal or GIF) and any
+serial path, so the whole product runs on one computer. Either way the loop is
+:func:`device.runtime.run_loop` over a :class:`device.runtime.DeviceRuntime`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import signal
+import threading
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from device.clock import DeviceClock
+from device.runtime import DeviceRuntime, SimulatedClock, run_loop
+from device.sources import ImuBatch, ImuSource, TraceSource
+from device.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PI_DATA_DIR = Path("/var/lib/walkcoach")
+
+
+def default_data_dir() -> Path:
+    """Where a simulated device keeps its store when --data-dir is not given."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "walkcoach-sim"
+
+
+@dataclass
+class HardwareConfig:
+    """The Pi's /etc/walkcoach/device.toml (see hardware/device.toml)."""
+
+    i2c_bus: int = 1
+    imu_address: str = "auto"
+    display_driver: str = "ssd1306"
+    display_address: int = 0x3C
+    display_rotate: int = 0
+    sleep_after_s: float = 20.0
+    button_gpio: int = 17
+    long_press_s: float = 2.0
+    sync_port: str = "/dev/ttyGS0"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None) -> HardwareConfig:
+        if path is None:
+            return cls()
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ValueError(f"{path}: no such config file") from None
+        except (OSError, UnicodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{path}: not a valid TOML config ({exc})") from None
+        try:
+            imu, disp = raw.get("imu", {}), raw.get("display", {})
+            button, sync = raw.get("button", {}), raw.get("sync", {})
+            return cls(
+                i2c_bus=int(imu.get("i2c_bus", 1)),
+                imu_address=str(imu.get("address", "auto")),
+                display_driver=str(disp.get("driver", "ssd1306")),
+                display_address=int(str(disp.get("address", "0x3c")), 0),
+                display_rotate=int(disp.get("rotate", 0)),
+                sleep_after_s=float(disp.get("sleep_after_s", 20.0)),
+                button_gpio=int(button.get("gpio", 17)),
+                long_press_s=float(button.get("long_press_s", 2.0)),
+                sync_port=str(sync.get("port", "/dev/ttyGS0")),
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"{path}: bad value ({exc})") from None
+
+
+class PairingDisplay:
+    """Thread-safe holder of the pairing code the sync agent wants on screen."""
+
+    def __init__(self) -> None:
+        self._code: str | None = None
+        self._lock = threading.Lock()
+
+    def show(self, code: str | None) -> None:
+        with self._lock:
+            self._code = code
+
+    def code(self) -> str | None:
+        with self._lock:
+            return self._code
+
+
+def make_device_id(store: Store) -> str:
+    """A stable id for this device, kept in the store (the USB serial number on the Pi)."""
+    existing = store.get_meta("device_id")
+    if existing:
+        return existing
+    serial = _pi_serial()
+    device_id = f"WC-{serial[-8:].upper()}" if serial else f"WC-{os.urandom(4).hex().upper()}"
+    store.set_meta("device_id", device_id)
+    return device_id
+
+
+def _pi_serial() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore").splitlines():
+            if line.lower().startswith("serial"):
+                value = line.split(":", 1)[1].strip()
+                return value if value.strip("0") else None
+    except OSError:
+        return None
+    return None
+
+
+@dataclass
+class RunOptions:
+    data_dir: Path
+    simulate: Path | None = None
+    speed: float = 1.0
+    display: str = "none"              # none | terminal | gif | ssd1306 | sh1106
+    gif_path: Path | None = None
+    serial_port: str | None = None
+    start_utc: float | None = None
+    hardware: HardwareConfig = field(default_factory=HardwareConfig)
+    summary: Callable[[str], None] = print
+    max_seconds: float | None = None   # stop after this much source time (simulations, tests)
+
+
+def run_device(opts: RunOptions) -> int:
+    """Build the device and run until the source ends (simulation) or SIGTERM/SIGINT."""
+    opts.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.in_dir(opts.data_dir)
+    sim_clock: SimulatedClock | None = None
+    source: ImuSource
+    source_errors: tuple[type[BaseException], ...] = ()
+    if opts.simulate is not None:
+        from device.trace import read_trace
+
+        trace = read_trace(opts.simulate)
+        start = opts.start_utc if opts.start_utc is not None else time.time() - trace.duration_s
+        sim_clock = SimulatedClock(start)
+        clock = DeviceClock(store, monotonic=sim_clock.monotonic, wall=sim_clock.wall)
+        source = TraceSource(trace.t, trace.acc)
+    else:
+        clock = DeviceClock(store)
+        source, source_errors = _open_imu(opts.hardware)
+    from device.sync.agent import META_SECRET
+
+    pairing = PairingDisplay()
+    device_id = make_device_id(store)
+    display = _make_display(opts, clock)
+    agent = None
+
+    def status_extra() -> dict:
+        return {
+            "paired": store.get_meta(META_SECRET) is not None,
+            "pairing_code": pairing.code(),
+            "last_sync": _last_sync(store),
+        }
+
+    runtime = DeviceRuntime(store, clock, display=display, status_extra=status_extra)
+    if opts.serial_port:
+        from device.sync.agent import SyncAgent  # pyserial: only when a port is asked for
+
+        def pairing_code(code: str | None) -> None:
+            pairing.show(code)  # the display controller switches to the Pairing screen itself
+            runtime.refresh(force=True)
+
+        agent = SyncAgent(opts.serial_port, opts.data_dir, clock, device_id,
+                          show_pairing_code=pairing_code,
+                          on_config_changed=lambda _cfg: runtime.refresh(force=True))
+        agent.start()
+    button = _connect_button(opts, display) if opts.simulate is None else None
+
+    stop = threading.Event()
+    _install_signal_handlers(stop)
+    pace = _pacer(opts.speed) if sim_clock is not None else None
+
+    def on_batch(batch: ImuBatch) -> None:
+        if sim_clock is not None:
+            sim_clock.now = float(batch.t[-1])
+            if opts.max_seconds is not None and sim_clock.now >= opts.max_seconds:
+                stop.set()
+
+    try:
+        run_loop(runtime, source, should_stop=stop.is_set, on_batch=on_batch, pace=pace,
+                 source_error=source_errors)
+    finally:
+        source.close()
+        if agent is not None:
+            agent.stop()
+        if button is not None:
+            button.close()
+        if display is not None:
+            _close_display(display)
+    opts.summary(_summary_text(runtime, store, opts))
+    clock.close()
+    store.close()
+    return 0
+
+
+def _close_display(display) -> None:
+    """Blank the OLED / write the GIF (luma devices finish their output in cleanup())."""
+    with contextlib.suppress(Exception):
+        display.device.cleanup()
+
+
+def _last_sync(store: Store) -> dt.datetime | None:
+    raw = store.get_meta("last_sync_utc")
+    try:
+        return dt.datetime.fromtimestamp(float(raw), dt.UTC) if raw else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _summary_text(runtime: DeviceRuntime, store: Store, opts: RunOptions) -> str:
+    p = runtime.progress
+    lines = [f"device data: {opts.data_dir}",
+             f"  steps counted       {runtime.steps_total}",
+             f"  minutes stored      {runtime.minutes_written} (last seq {store.last_seq()})"]
+    if runtime.pending_rows:
+        lines.append(f"  minutes NOT stored  {runtime.pending_rows} (storage full)")
+    if p is not None:
+        lines += [
+            f"  this week           {p.moderate_minutes} of {p.goal_minutes} moderate minutes"
+            f" (week of {p.week_start:%a %d %b})",
+            f"  today               {p.today_steps} steps, {p.today_moderate_minutes} moderate min",
+        ]
+    return "\n".join(lines)
+
+
+def _pacer(speed: float) -> Callable[[ImuBatch], None] | None:
+    """Sleep so that the trace plays at `speed` times real time (0: as fast as possible)."""
+    if speed <= 0:
+        return None
+    start_wall = time.monotonic()
+    first: list[float] = []
+
+    def pace(batch: ImuBatch) -> None:
+        if not first:
+            first.append(float(batch.t[0]))
+        due = start_wall + (float(batch.t[-1]) - first[0]) / speed
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    return pace
+
+
+def _install_signal_handlers(stop: threading.Event) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        log.info("signal %d: flushing the current minute and stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def _make_display(opts: RunOptions, clock: DeviceClock):
+    if opts.display == "none":
+        return None
+    from device.display.controller import DisplayController
+    from device.display.devices import DisplayUnavailable, make_display
+
+    kwargs: dict[str, Any] = {}
+    if opts.display == "gif":
+        kwargs["path"] = opts.gif_path or (opts.data_dir / "screens.gif")
+    elif opts.display in ("ssd1306", "sh1106"):
+        kwargs.update(port=opts.hardware.i2c_bus, address=opts.hardware.display_address,
+                      rotate=opts.hardware.display_rotate)
+    try:
+        device = make_display(opts.display, **kwargs)
+    except DisplayUnavailable as exc:
+        log.error("display: %s", exc)
+        return None
+    timeout = opts.hardware.sleep_after_s if opts.simulate is None else None
+    return DisplayController(device, idle_timeout_s=timeout)
+
+
+def _connect_button(opts: RunOptions, display):
+    if display is None:
+        return None
+    from device.display.button import ButtonUnavailable, PressButton
+
+    try:
+        return PressButton(opts.hardware.button_gpio, on_short=display.short_press,
+                           on_long=display.long_press, hold_time=opts.hardware.long_press_s)
+    except ButtonUnavailable as exc:
+        log.error("button: %s", exc)
+        return None
+
+
+def _open_imu(hw: HardwareConfig) -> tuple[ImuSource, tuple[type[BaseException], ...]]:
+    from device.lsm6ds import ImuUnavailable, Lsm6dsSource, open_i2c_bus
+
+    address: str | int = hw.imu_address if hw.imu_address == "auto" else int(hw.imu_address, 0)
+    try:
+        source = Lsm6dsSource(open_i2c_bus(hw.i2c_bus), address=address)
+    except ImuUnavailable:
+        raise
+    return source, (ImuUnavailable,)
+
+
+__all__ = ["HardwareConfig", "RunOptions", "StoreError", "default_data_dir", "run_device"]

@@ -1,0 +1,264 @@
+"""The firmware loop: IMU batches -> step pipeline -> minute rows in the store -> screens.
+
+`pedometer run` on the Pi and `pedometer run --simulate TRACE` anywhere drive the same
+:class:`DeviceRuntime`; only the source (chip or trace), the clock (system or simulated) and the
+display (OLED or emulator) differ. The loop never dies of a problem it can report instead:
+
+* a full SD card: minutes stay in memory, the Status screen says so, they are written (once)
+  when space returns;
+* a lost sensor: the Status screen says so, the screens and sync keep working, the sensor is
+  retried;
+* SIGTERM: the minute in progress is written before exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+
+from device.clock import DeviceClock
+from device.core.aggregator import MinuteSummary
+from device.core.pipeline import StepPipeline
+from device.core.progress import WeekProgress, week_progress
+from device.sources import ImuBatch, ImuSource
+from device.status import DeviceStatus
+from device.store import MinuteRow, Store, StoreError, StoreFull
+
+log = logging.getLogger(__name__)
+
+PROGRESS_HISTORY_DAYS = 42  # the streak looks back this far
+
+
+class SimulatedClock:
+    """Time as a simulation sees it: monotonic = the trace's clock, wall = start + that."""
+
+    def __init__(self, start_utc: float) -> None:
+        self.start_utc = float(start_utc)
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return self.start_utc + self.now
+
+
+class DeviceRuntime:
+    """One device: feeds batches through the pipeline, stores minutes, keeps the screens fed.
+
+    display: an object with update(progress, status) and tick(now) (the DisplayController),
+    or None for a headless run.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        clock: DeviceClock,
+        *,
+        display: object | None = None,
+        status_extra: Callable[[], dict] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.display = display
+        self.status_extra = status_extra or dict
+        self.config = store.get_config()
+        self.pipeline: StepPipeline | None = None
+        self._offset = 0.0
+        self._trusted = False
+        self._pending: list[MinuteRow] = []
+        self._chip_total: int | None = None
+        self._chip_at_close: int | None = None
+        self.sensor_problem: str | None = None
+        self.storage_problem: str | None = None
+        self.progress: WeekProgress | None = None
+        self.minutes_written = 0
+        self.steps_total = 0
+        self._last_refresh = -math.inf
+
+    # -- the loop body -------------------------------------------------------------------------
+    def process(self, batch: ImuBatch) -> list[MinuteSummary]:
+        """One batch from the IMU: count, close minutes, store them, refresh the screens."""
+        if len(batch) == 0:
+            return []
+        self._ensure_pipeline()
+        self._follow_clock()
+        if batch.chip_steps is not None:
+            self._chip_total = int(batch.chip_steps)
+            if self._chip_at_close is None:
+                self._chip_at_close = self._chip_total
+        out = self.pipeline.feed(batch.t, batch.acc)  # type: ignore[union-attr]
+        self.steps_total += out.step_times_s.size
+        self._store_minutes(out.minutes)
+        if out.minutes or out.step_times_s.size:
+            self.refresh()
+        return out.minutes
+
+    def flush(self) -> list[MinuteSummary]:
+        """Write the minute in progress (SIGTERM, end of a simulation)."""
+        if self.pipeline is None:
+            return []
+        out = self.pipeline.finish()
+        self.steps_total += out.step_times_s.size
+        self._store_minutes(out.minutes)
+        self.pipeline = None
+        self.refresh(force=True)
+        return out.minutes
+
+    def set_sensor_problem(self, problem: str | None) -> None:
+        if problem != self.sensor_problem:
+            self.sensor_problem = problem
+            if problem:
+                self.store.log_event("sensor", problem)
+            self.refresh(force=True)
+
+    # -- minutes ---------------------------------------------------------------------------
+    def _ensure_pipeline(self) -> None:
+        if self.pipeline is None:
+            self.config = self.store.get_config()
+            self._offset = self.clock.utc_now() - self.clock.monotonic()
+            self._trusted = self.clock.trusted()
+            self.pipeline = StepPipeline(self.config.threshold_spm, offset_s=self._offset)
+
+    def _follow_clock(self) -> None:
+        """When a host sets the clock, later minutes use the host's time."""
+        trusted = self.clock.trusted()
+        if trusted == self._trusted and trusted is False:
+            return
+        offset = self.clock.utc_now() - self.clock.monotonic()
+        if trusted != self._trusted or abs(offset - self._offset) > 1.0:
+            self.pipeline.aggregator.rebase(offset)  # type: ignore[union-attr]
+            self._offset = offset
+            self._trusted = trusted
+
+    def _store_minutes(self, minutes: list[MinuteSummary]) -> None:
+        for m in minutes:
+            chip = None
+            if self._chip_total is not None and self._chip_at_close is not None:
+                chip = max(0, self._chip_total - self._chip_at_close)
+                self._chip_at_close = self._chip_total
+            self._pending.append(
+                MinuteRow(
+                    start_utc=int(m.start_s),
+                    steps=m.steps,
+                    cadence_spm=m.cadence_spm,
+                    moderate=m.moderate,
+                    chip_steps=chip,
+                    clock_trusted=self._trusted,
+                    boot_id=self.clock.boot_id,
+                    mono_start=m.start_s - self._offset,
+                )
+            )
+        self.write_pending()
+
+    def write_pending(self) -> bool:
+        """Write buffered minutes in one transaction; keep them in memory if the disk is full."""
+        if not self._pending:
+            return True
+        try:
+            self.store.add_minutes(self._pending)
+        except StoreFull:
+            if self.storage_problem is None:
+                log.warning("storage full: %d minute(s) kept in memory", len(self._pending))
+            self.storage_problem = "Storage full"
+            return False
+        except StoreError as exc:
+            self.storage_problem = f"Storage error: {exc}"
+            log.error("storage error: %s", exc)
+            return False
+        self.minutes_written += len(self._pending)
+        self._pending = []
+        if self.storage_problem is not None:
+            self.storage_problem = None
+            self.store.log_event("storage", "space returned; buffered minutes written")
+        return True
+
+    @property
+    def pending_rows(self) -> int:
+        return len(self._pending)
+
+    # -- screens ----------------------------------------------------------------------------
+    def status(self) -> DeviceStatus:
+        extra = self.status_extra()
+        return DeviceStatus(
+            live_cadence_spm=self.pipeline.cadence_spm if self.pipeline else 0.0,
+            threshold_spm=self.config.threshold_spm,
+            wearer_label=self.config.wearer_label,
+            clock_trusted=self.clock.trusted(),
+            storage_problem=self.storage_problem,
+            sensor_problem=self.sensor_problem,
+            pending_rows=len(self._pending),
+            **extra,
+        )
+
+    def compute_progress(self) -> WeekProgress:
+        now = self.clock.utc_now()
+        since = int(now - PROGRESS_HISTORY_DAYS * 86400)
+        rows = self.store.minutes_between(since, int(now) + 86400)
+        rows += [r for r in self._pending if r.start_utc >= since]
+        open_minute = self.pipeline.aggregator.open_minute() if self.pipeline else None
+        if open_minute is not None:
+            rows.append(
+                MinuteRow(int(open_minute.start_s), open_minute.steps, open_minute.cadence_spm,
+                          open_minute.moderate, None, self._trusted, self.clock.boot_id, 0.0)
+            )
+        return week_progress(rows, self.config, now, first_data_utc=self.store.first_data_utc())
+
+    def refresh(self, force: bool = False) -> None:
+        """Recompute what the screens show (at most once per simulated second unless forced)."""
+        now = self.clock.monotonic()
+        if not force and now - self._last_refresh < 1.0:
+            return
+        self._last_refresh = now
+        self.config = self.store.get_config()
+        if self.pipeline is not None:
+            self.pipeline.aggregator.threshold_spm = self.config.threshold_spm
+        try:
+            self.progress = self.compute_progress()
+        except StoreError as exc:
+            self.storage_problem = f"Storage error: {exc}"
+        if self.display is not None:
+            self.display.update(self.progress, self.status())
+
+    def tick(self) -> None:
+        if self.display is not None:
+            self.display.tick(self.clock.monotonic())
+
+
+def run_loop(
+    runtime: DeviceRuntime,
+    source: ImuSource,
+    *,
+    should_stop: Callable[[], bool],
+    on_batch: Callable[[ImuBatch], None] | None = None,
+    pace: Callable[[ImuBatch], None] | None = None,
+    source_error: type[BaseException] | tuple[type[BaseException], ...] = (),
+    retry_s: float = 5.0,
+) -> None:
+    """Read, process, tick until the source ends or `should_stop()`; flush on the way out."""
+    try:
+        while not should_stop():
+            try:
+                batch = source.read()
+            except source_error as exc:  # type: ignore[misc]
+                runtime.set_sensor_problem(f"Sensor: {exc}")
+                runtime.tick()
+                time.sleep(retry_s)
+                continue
+            if batch is None:
+                break
+            if runtime.sensor_problem:
+                runtime.set_sensor_problem(None)
+            if on_batch is not None:
+                on_batch(batch)
+            runtime.process(batch)
+            runtime.write_pending()
+            runtime.tick()
+            if pace is not None:
+                pace(batch)
+    finally:
+        runtime.flush()
+        runtime.write_pending()
+        runtime.tick()
