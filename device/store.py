@@ -1,0 +1,466 @@
+"""The minute store: one SQLite file on the SD card holding minute rows, config, meta and events.
+
+Why these settings:
+- WAL journal + ``synchronous=FULL``: every commit fsyncs the WAL, so a power cut loses at most the
+  minute still being counted in memory, and WAL never leaves a half-written database (a torn WAL
+  tail is ignored on recovery). With NORMAL a power cut could roll back every commit since the last
+  checkpoint (hours of minutes); one fsync a minute costs nothing on an SD card.
+- One transaction per :meth:`Store.add_minutes` call (the service calls it once a minute), nothing
+  per sample.
+- ``seq INTEGER PRIMARY KEY AUTOINCREMENT``: seqs are never reused, even after prune, so the host's
+  cursor stays valid forever.
+- Rows are deleted only by :meth:`Store.prune`, and only when the host acknowledged them.
+- SQLITE_FULL rolls the transaction back and raises :class:`StoreFull`; the database stays intact
+  and the caller keeps its rows in memory to retry.
+- A file that is not an SQLite database (or fails the integrity check) is refused with
+  :class:`StoreError` naming the path and is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from device.config import ConfigError, WearerConfig
+
+STORE_FILENAME = "walkcoach.sqlite3"
+SQLITE_HEADER = b"SQLite format 3\x00"
+EVENTS_KEEP = 2000  # the events table is a ring: older events are dropped beyond this many
+BUSY_TIMEOUT_MS = 5000
+
+META_ACKNOWLEDGED = "acknowledged_seq"
+META_FIRST_DATA = "first_data_utc"
+
+
+class StoreError(Exception):
+    """The store cannot be used (not a database, corrupt, newer schema, bad argument...)."""
+
+
+class StoreFull(StoreError):
+    """SQLITE_FULL (disk or page limit): nothing of the call was written; keep rows and retry."""
+
+
+@dataclass(frozen=True)
+class MinuteRow:
+    """One wall-clock minute as recorded. See /work/notes/store_api.md for the field meanings."""
+
+    start_utc: int
+    steps: int
+    cadence_spm: float
+    moderate: bool
+    chip_steps: int | None
+    clock_trusted: bool
+    boot_id: str
+    mono_start: float
+    seq: int = 0
+
+
+def _m1_minutes_config_meta(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE minutes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            start_utc INTEGER NOT NULL,
+            steps INTEGER NOT NULL,
+            cadence_spm REAL NOT NULL,
+            moderate INTEGER NOT NULL,
+            chip_steps INTEGER,
+            clock_trusted INTEGER NOT NULL,
+            boot_id TEXT NOT NULL,
+            mono_start REAL NOT NULL)"""
+    )
+    db.execute("CREATE TABLE config (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+def _m2_events_and_indexes(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            time REAL NOT NULL,
+            kind TEXT NOT NULL,
+            detail TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX minutes_by_time ON minutes (start_utc)")
+    db.execute("CREATE INDEX minutes_untrusted ON minutes (boot_id) WHERE clock_trusted = 0")
+
+
+# Applied in order, one transaction each; the schema version (PRAGMA user_version) is the number
+# of migrations applied. Never edit a released migration: append a new one.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _m1_minutes_config_meta,
+    _m2_events_and_indexes,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_COLUMNS = (
+    "seq, start_utc, steps, cadence_spm, moderate, chip_steps, clock_trusted, boot_id, mono_start"
+)
+
+
+def _row(r: tuple) -> MinuteRow:
+    return MinuteRow(
+        seq=r[0],
+        start_utc=r[1],
+        steps=r[2],
+        cadence_spm=r[3],
+        moderate=bool(r[4]),
+        chip_steps=r[5],
+        clock_trusted=bool(r[6]),
+        boot_id=r[7],
+        mono_start=r[8],
+    )
+
+
+def _is_full(e: sqlite3.Error) -> bool:
+    return getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "is full" in str(e)
+
+
+def _check_int(name: str, v: object, lo: int | None = None) -> None:
+    if not isinstance(v, int) or isinstance(v, bool) or (lo is not None and v < lo):
+        raise StoreError(f"{name} must be a whole number" + (f" >= {lo}" if lo is not None else ""))
+
+
+def _check_row(i: int, r: MinuteRow) -> tuple:
+    if not isinstance(r, MinuteRow):
+        raise StoreError(f"row {i}: not a MinuteRow")
+    _check_int(f"row {i}: start_utc", r.start_utc)
+    if r.start_utc % 60:
+        raise StoreError(f"row {i}: start_utc {r.start_utc} is not the start of a minute")
+    _check_int(f"row {i}: steps", r.steps, 0)
+    if r.chip_steps is not None:
+        _check_int(f"row {i}: chip_steps", r.chip_steps, 0)
+    for name in ("cadence_spm", "mono_start"):
+        v = getattr(r, name)
+        if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v):
+            raise StoreError(f"row {i}: {name} must be a finite number")
+    if not isinstance(r.boot_id, str):
+        raise StoreError(f"row {i}: boot_id must be text")
+    return (
+        r.start_utc,
+        r.steps,
+        float(r.cadence_spm),
+        int(bool(r.moderate)),
+        r.chip_steps,
+        int(bool(r.clock_trusted)),
+        r.boot_id,
+        float(r.mono_start),
+    )
+
+
+class Store:
+    """The device's SQLite store. Thread-safe (one lock); other processes may open the same file."""
+
+    def __init__(self, path: Path, *, max_page_count: int | None = None) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._db = self._open(max_page_count)
+
+    @classmethod
+    def in_dir(cls, data_dir: Path, *, max_page_count: int | None = None) -> Store:
+        """The store at data_dir/STORE_FILENAME (the directory is created if missing)."""
+        return cls(Path(data_dir) / STORE_FILENAME, max_page_count=max_page_count)
+
+    # -- opening -------------------------------------------------------------------------------
+
+    def _open(self, max_page_count: int | None) -> sqlite3.Connection:
+        p = self.path
+        try:
+            if p.exists():
+                if not p.is_file():
+                    raise StoreError(f"store {p}: not a regular file")
+                with p.open("rb") as f:
+                    head = f.read(len(SQLITE_HEADER))
+                if head and head != SQLITE_HEADER:
+                    raise StoreError(f"store {p}: not an SQLite database; left untouched")
+            else:
+                p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"store {p}: cannot open: {e.strerror or e}") from None
+        try:
+            db = sqlite3.connect(
+                str(p), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1e3
+            )
+        except sqlite3.Error as e:
+            raise StoreError(f"store {p}: cannot open: {e}") from None
+        try:
+            # Check before writing anything (setting WAL on a rollback-mode file writes its header).
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            check = db.execute("PRAGMA quick_check").fetchall()
+            if check != [("ok",)]:
+                raise StoreError(f"store {p}: database is corrupt ({check[0][0]}); left untouched")
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"store {p}: schema version {version} is newer than this firmware's "
+                    f"{SCHEMA_VERSION}; left untouched"
+                )
+            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"store {p}: cannot switch to WAL journal (got {mode})")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            db.execute("PRAGMA journal_size_limit=4194304")
+            if max_page_count is not None:
+                _check_int("max_page_count", max_page_count, 1)
+                db.execute(f"PRAGMA max_page_count={int(max_page_count)}")
+            self._migrate(db)
+        except StoreError:
+            db.close()
+            raise
+        except sqlite3.Error as e:
+            db.close()
+            if isinstance(e, sqlite3.OperationalError) and _is_full(e):
+                raise StoreFull(f"store {p}: storage full while opening") from None
+            raise StoreError(f"store {p}: unusable SQLite file ({e}); left untouched") from None
+        return db
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        while True:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version >= SCHEMA_VERSION:
+                    db.execute("COMMIT")
+                    return
+                MIGRATIONS[version](db)
+                db.execute(f"PRAGMA user_version={version + 1}")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction; SQLITE_FULL -> rollback + StoreFull."""
+        with self._lock:
+            db = self._db
+            if db is None:
+                raise StoreError(f"store {self.path}: closed")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as e:
+                if _is_full(e):
+                    raise StoreFull(f"store {self.path}: storage full; rows kept in memory") from e
+                raise StoreError(f"store {self.path}: {e}") from e
+
+    def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            if self._db is None:
+                raise StoreError(f"store {self.path}: closed")
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as e:
+                raise StoreError(f"store {self.path}: {e}") from e
+
+    # -- minutes -------------------------------------------------------------------------------
+
+    def add_minutes(self, rows: Sequence[MinuteRow]) -> list[int]:
+        """Write rows in ONE transaction and return their seqs (in order). Raises StoreError on
+        an invalid row (nothing written) and StoreFull when storage is full (nothing written).
+        """
+        values = [_check_row(i, r) for i, r in enumerate(rows)]
+        if not values:
+            return []
+        seqs: list[int] = []
+        with self._tx() as db:
+            for v in values:
+                cur = db.execute(
+                    "INSERT INTO minutes (start_utc, steps, cadence_spm, moderate, chip_steps, "
+                    "clock_trusted, boot_id, mono_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    v,
+                )
+                seqs.append(int(cur.lastrowid))
+        return seqs
+
+    def minutes_after(self, seq: int, limit: int = 500) -> list[MinuteRow]:
+        """Rows with seq > `seq`, ordered by seq, at most `limit` (for sync)."""
+        _check_int("seq", seq)
+        _check_int("limit", limit, 0)
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM minutes WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        )
+        return [_row(r) for r in rows]
+
+    def minutes_between(self, start_utc: int, end_utc: int) -> list[MinuteRow]:
+        """Rows with start_utc <= row.start_utc < end_utc, ordered by start_utc then seq."""
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM minutes WHERE start_utc >= ? AND start_utc < ? "
+            "ORDER BY start_utc, seq",
+            (math.floor(start_utc), math.ceil(end_utc)),
+        )
+        return [_row(r) for r in rows]
+
+    def minute_count(self) -> int:
+        """How many minute rows are stored."""
+        return int(self._query("SELECT COUNT(*) FROM minutes")[0][0])
+
+    def last_seq(self) -> int:
+        """The highest seq ever assigned (0 for a new store); unchanged by prune."""
+        r = self._query("SELECT seq FROM sqlite_sequence WHERE name = 'minutes'")
+        return int(r[0][0]) if r else 0
+
+    def acknowledge(self, seq: int) -> None:
+        """The host has committed every row with seq <= `seq`. Never moves backwards; refuses a
+        seq beyond last_seq() (that would let prune delete rows the host has not seen).
+        """
+        _check_int("acknowledged seq", seq, 0)
+        with self._tx() as db:
+            last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'minutes'").fetchone()
+            last_seq = int(last[0]) if last else 0
+            if seq > last_seq:
+                raise StoreError(f"cannot acknowledge seq {seq}: the last stored seq is {last_seq}")
+            cur = db.execute("SELECT value FROM meta WHERE key = ?", (META_ACKNOWLEDGED,))
+            old = cur.fetchone()
+            if old is None or int(old[0]) < seq:
+                db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    (META_ACKNOWLEDGED, str(seq)),
+                )
+
+    def acknowledged_seq(self) -> int:
+        """The highest seq the host has acknowledged (0 if none)."""
+        v = self.get_meta(META_ACKNOWLEDGED)
+        return int(v) if v is not None else 0
+
+    def first_data_utc(self) -> int | None:
+        """start_utc of the wearer's first trusted minute ever (pinned in meta so that prune does
+        not move it); None before any trusted minute exists. Feeds the default plan's week 1.
+        """
+        with self._lock:
+            pinned = self.get_meta(META_FIRST_DATA)
+            r = self._query("SELECT MIN(start_utc) FROM minutes WHERE clock_trusted = 1")[0][0]
+            candidates = [int(x) for x in (pinned, r) if x is not None]
+            if not candidates:
+                return None
+            first = min(candidates)
+            if pinned is None or int(pinned) != first:
+                # On StoreFull: recomputed next time; prune pins it before deleting anything.
+                with suppress(StoreFull):
+                    self.set_meta(META_FIRST_DATA, str(first))
+            return first
+
+    def prune(self, keep_days: int = 120, now_utc: float | None = None) -> int:
+        """Delete rows that the host acknowledged AND that started more than keep_days before
+        now_utc (default: the system clock). Returns how many rows were deleted.
+        """
+        _check_int("keep_days", keep_days, 0)
+        now = time.time() if now_utc is None else float(now_utc)
+        with self._lock:
+            self.first_data_utc()
+            with self._tx() as db:
+                cur = db.execute(
+                    "DELETE FROM minutes WHERE seq <= ? AND start_utc < ?",
+                    (self.acknowledged_seq(), int(now - keep_days * 86400)),
+                )
+                return int(cur.rowcount)
+
+    def reanchor(self, boot_id: str, mono_now: float, utc_now: float) -> int:
+        """The host set the clock: rows of `boot_id` not yet trusted get
+        start_utc = minute floor of (utc_now - (mono_now - mono_start)) and become trusted.
+        Rows of other boots keep their flag (their monotonic clock is unrelated). Returns count.
+        """
+        for name, v in (("mono_now", mono_now), ("utc_now", utc_now)):
+            if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v):
+                raise StoreError(f"reanchor: {name} must be a finite number")
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT seq, mono_start FROM minutes WHERE boot_id = ? AND clock_trusted = 0",
+                (boot_id,),
+            ).fetchall()
+            updates = [
+                (math.floor((utc_now - (mono_now - mono)) / 60.0) * 60, seq) for seq, mono in rows
+            ]
+            db.executemany(
+                "UPDATE minutes SET start_utc = ?, clock_trusted = 1 WHERE seq = ?", updates
+            )
+        return len(updates)
+
+    # -- config, meta, events ------------------------------------------------------------------
+
+    def get_config(self) -> WearerConfig:
+        """The stored config, or the defaults when none was ever set."""
+        r = self._query("SELECT json FROM config WHERE id = 1")
+        if not r:
+            return WearerConfig()
+        try:
+            return WearerConfig.from_json(json.loads(r[0][0]))
+        except (ValueError, TypeError) as e:  # only if the file was edited by hand
+            raise StoreError(f"store {self.path}: stored config unreadable: {e}") from None
+
+    def set_config(self, cfg: WearerConfig) -> None:
+        """Replace the stored config (one transaction; the old one stays on any failure)."""
+        if not isinstance(cfg, WearerConfig):
+            raise ConfigError("config must be a WearerConfig")
+        text = json.dumps(cfg.to_json(), sort_keys=True)
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO config (id, json) VALUES (1, ?)", (text,))
+
+    def set_config_json(self, obj: object) -> WearerConfig:
+        """Validate a host's JSON config and store it; ConfigError leaves the old one in place."""
+        cfg = WearerConfig.from_json(obj)
+        self.set_config(cfg)
+        return cfg
+
+    def get_meta(self, key: str) -> str | None:
+        """A small meta value (pairing secret, last sync, clock anchor...), None if unset."""
+        r = self._query("SELECT value FROM meta WHERE key = ?", (str(key),))
+        return r[0][0] if r else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set a meta value; None deletes the key."""
+        with self._tx() as db:
+            if value is None:
+                db.execute("DELETE FROM meta WHERE key = ?", (str(key),))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (str(key), str(value))
+                )
+
+    def log_event(self, kind: str, detail: str = "") -> None:
+        """Append to the event log (keeps the last EVENTS_KEEP). Best effort: dropped when full."""
+        with suppress(StoreFull), self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO events (time, kind, detail) VALUES (?, ?, ?)",
+                (time.time(), str(kind), str(detail)),
+            )
+            db.execute("DELETE FROM events WHERE seq <= ?", (cur.lastrowid - EVENTS_KEEP,))
+
+    def events(self, limit: int = 100) -> list[tuple[int, float, str, str]]:
+        """The latest `limit` events as (seq, time, kind, detail), oldest first."""
+        _check_int("limit", limit, 0)
+        rows = self._query(
+            "SELECT seq, time, kind, detail FROM events ORDER BY seq DESC LIMIT ?", (limit,)
+        )
+        return [(int(s), float(t), k, d) for s, t, k, d in reversed(rows)]
+
+    def integrity_ok(self) -> bool:
+        """PRAGMA integrity_check says ok (for selftest)."""
+        return self._query("PRAGMA integrity_check") == [("ok",)]
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
