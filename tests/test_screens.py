@@ -1,0 +1,309 @@
+"""OLED screens: pixel-exact snapshots through luma's dummy device, and layout at the extremes.
+
+Regenerate the snapshots after an intended change, then look at every PNG before committing:
+    UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_screens.py
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageChops, ImageDraw
+
+from device.core.progress import WeekProgress
+from device.display import screens
+from device.display.render_all import (
+    SAMPLE_WALL,
+    SCALE,
+    render_all,
+    sample_progress,
+    sample_status,
+    screen_image,
+)
+from device.status import DeviceStatus
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
+WALL = SAMPLE_WALL
+
+EXTREME_PROGRESS = WeekProgress(
+    week_start=dt.date(2026, 3, 8),  # a Sunday start
+    goal_minutes=999,
+    moderate_minutes=999,
+    day_minutes=(999,) * 7,
+    today_index=6,
+    today_steps=99_999,
+    today_moderate_minutes=999,
+    next_goal_minutes=999,
+    streak_weeks=999,
+)
+ZERO_PROGRESS = WeekProgress(dt.date(2026, 3, 9), 0, 0, (0,) * 7, 0, 0, 0, 0, 0)
+TROUBLED_STATUS = DeviceStatus(
+    live_cadence_spm=96.0,
+    threshold_spm=100.0,
+    wearer_label="Wilhelmina Montgomery-Featherstonehaugh",
+    paired=False,
+    pairing_code=None,
+    last_sync=WALL - dt.timedelta(days=40),
+    clock_trusted=False,
+    storage_problem="SD card full: no space left on device",
+    sensor_problem="no IMU answers at 0x6A or 0x6B",
+    pending_rows=1234,
+)
+
+# name -> (screen, progress, status)
+CASES: dict[str, tuple[str, WeekProgress | None, DeviceStatus | None]] = {
+    "week": ("week", sample_progress(), sample_status()),
+    "today": ("today", sample_progress(), sample_status()),
+    "plan": ("plan", sample_progress(), sample_status()),
+    "status": ("status", sample_progress(), sample_status()),
+    "pairing": (
+        "pairing",
+        sample_progress(),
+        dataclasses.replace(sample_status(), pairing_code="482913"),
+    ),
+    "pairing_waiting": ("pairing", sample_progress(), DeviceStatus()),
+    "week_extreme": ("week", EXTREME_PROGRESS, TROUBLED_STATUS),
+    "week_no_data": ("week", None, None),
+    "today_extreme_not_brisk": ("today", EXTREME_PROGRESS, TROUBLED_STATUS),
+    "plan_no_goal": ("plan", ZERO_PROGRESS, None),
+    "status_problems": ("status", EXTREME_PROGRESS, TROUBLED_STATUS),
+}
+
+
+def _png_bytes_equal(a: Image.Image, b: Image.Image) -> bool:
+    return (
+        a.size == b.size and ImageChops.difference(a.convert("L"), b.convert("L")).getbbox() is None
+    )
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_screen_matches_reviewed_snapshot(name: str) -> None:
+    screen, progress, status = CASES[name]
+    image = screen_image(screen, progress, status, WALL)
+    assert image.mode == "1" and image.size == (128, 64)
+    big = image.resize((128 * SCALE, 64 * SCALE), Image.Resampling.NEAREST)
+    path = SNAPSHOTS / f"{name}.png"
+    if UPDATE:
+        SNAPSHOTS.mkdir(exist_ok=True)
+        big.save(path)
+        return
+    assert path.exists(), f"no snapshot {path}: run UPDATE_SNAPSHOTS=1 .venv/bin/pytest {__file__}"
+    expected = Image.open(path)
+    assert _png_bytes_equal(big, expected), (
+        f"{name} differs from {path}; if intended, regenerate with "
+        "UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_screens.py and review the PNGs"
+    )
+
+
+def test_snapshots_differ_between_screens() -> None:
+    """Guards against a snapshot set where every screen renders blank or identical."""
+    images = {name: screen_image(*CASES[name], WALL).tobytes() for name in CASES}
+    assert len(set(images.values())) == len(images)
+    assert all(any(data) for data in images.values())
+
+
+# --- layout at the extremes -------------------------------------------------------------------
+
+
+def _problems(elements: list[screens.Element]) -> list[str]:
+    problems = []
+    for e in elements:
+        left, top, right, bottom = e.box
+        if left < 0 or top < 0 or right > 128 or bottom > 64:
+            problems.append(f"{e.name} {e.box} leaves the 128x64 screen")
+    for a, b in itertools.combinations(elements, 2):
+        if (
+            a.box[0] < b.box[2]
+            and b.box[0] < a.box[2]
+            and a.box[1] < b.box[3]
+            and b.box[1] < a.box[3]
+        ):
+            problems.append(f"{a.name} {a.box} overlaps {b.name} {b.box}")
+    return problems
+
+
+def _layout_problems(view: screens.View) -> list[str]:
+    return _problems(screens.draw_view(ImageDraw.Draw(Image.new("1", (128, 64))), view))
+
+
+PROGRESSES = [
+    None,
+    ZERO_PROGRESS,
+    sample_progress(),
+    EXTREME_PROGRESS,
+    dataclasses.replace(
+        EXTREME_PROGRESS,
+        goal_minutes=0,
+        next_goal_minutes=0,
+        streak_weeks=1,
+        day_minutes=(0, 999, 0, 0, 0, 0, 1),
+    ),
+]
+STATUSES = [
+    DeviceStatus(),
+    sample_status(),
+    TROUBLED_STATUS,
+    dataclasses.replace(
+        TROUBLED_STATUS,
+        live_cadence_spm=999.0,
+        threshold_spm=0.0,
+        pairing_code="999999",
+        wearer_label="W" * 60,
+    ),
+    dataclasses.replace(sample_status(), live_cadence_spm=100.0, pairing_code="ABCDEFGHIJKLMNOPQ"),
+]
+
+
+@pytest.mark.parametrize("screen", screens.ALL_SCREENS)
+def test_nothing_clipped_or_overlapping_at_extremes(screen: str) -> None:
+    for progress, status in itertools.product(PROGRESSES, STATUSES):
+        view = screens.make_view(screen, progress, status, WALL)
+        assert _layout_problems(view) == [], view
+
+
+def test_layout_check_detects_clipping_and_overlap() -> None:
+    """The checker itself must fail on a bad layout (so the test above can fail)."""
+    image = Image.new("1", (128, 64))
+    painter = screens._Painter(ImageDraw.Draw(image))
+    painter.text("clipped", (100, 20), "clipped text", 14)
+    painter.text("first", (0, 40), "overlaps", 14)
+    painter.text("second", (10, 44), "overlaps", 14)
+    problems = _problems(painter.elements)
+    assert len(problems) == 2
+    assert "clipped" in problems[0] and "leaves" in problems[0]
+    assert "first" in problems[1] and "second" in problems[1]
+
+
+counts = st.one_of(st.integers(-10, 2_000_000), st.floats(allow_nan=True, allow_infinity=True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    minutes=counts,
+    goal=counts,
+    steps=counts,
+    streak=counts,
+    cadence=counts,
+    days=st.lists(st.integers(-5, 20_000), min_size=0, max_size=9),
+    today=st.integers(-3, 9),
+    label=st.text(max_size=80),
+    code=st.one_of(st.none(), st.text(min_size=1, max_size=20)),
+)
+def test_any_values_render_inside_the_screen(
+    minutes, goal, steps, streak, cadence, days, today, label, code
+) -> None:
+    progress = WeekProgress(
+        dt.date(2026, 3, 9), goal, minutes, tuple(days), today, steps, minutes, goal, streak
+    )
+    status = DeviceStatus(
+        live_cadence_spm=cadence,
+        wearer_label=label,
+        pairing_code=code,
+        last_sync=WALL,
+        clock_trusted=True,
+    )
+    for screen in screens.ALL_SCREENS:
+        view = screens.make_view(screen, progress, status, WALL)
+        problems = _layout_problems(view)
+        # Only the free-text fields (label, pairing code) may be cut short; nothing may overflow.
+        assert not [p for p in problems if "leaves" in p], problems
+        assert not [p for p in problems if "overlaps" in p], problems
+
+
+# --- what the views say --------------------------------------------------------------------------
+
+
+def test_brisk_badge_at_or_above_threshold_only() -> None:
+    at = screens.make_view("today", None, DeviceStatus(live_cadence_spm=100.0, threshold_spm=100.0))
+    below = screens.make_view("today", None, DeviceStatus(live_cadence_spm=99.4, threshold_spm=100))
+    still = screens.make_view("today", None, DeviceStatus(live_cadence_spm=0.0, threshold_spm=0.0))
+    assert isinstance(at, screens.TodayView) and at.brisk
+    assert isinstance(below, screens.TodayView) and not below.brisk
+    assert isinstance(still, screens.TodayView) and not still.brisk
+    elements = screens.draw_view(ImageDraw.Draw(Image.new("1", (128, 64))), at)
+    assert "brisk badge" in {e.name for e in elements}
+
+
+def test_week_initials_follow_week_start_and_today() -> None:
+    progress = dataclasses.replace(sample_progress(), week_start=dt.date(2026, 3, 8), today_index=2)
+    view = screens.make_view("week", progress, None)
+    assert isinstance(view, screens.WeekView)
+    assert view.day_initials == "SMTWTFS" and view.today_index == 2
+
+
+@pytest.mark.parametrize(
+    ("ago", "trusted", "expected"),
+    [
+        (dt.timedelta(seconds=20), True, "Synced just now"),
+        (dt.timedelta(minutes=5, seconds=59), True, "Synced 5 min ago"),
+        (dt.timedelta(hours=2, minutes=59), True, "Synced 2 h ago"),
+        (dt.timedelta(days=3), True, "Synced 3 d ago"),
+        (dt.timedelta(days=40), True, "Synced 31 Jan 2026"),
+        (dt.timedelta(hours=2), False, "Synced 12 Mar 2026"),  # clock not set: a date, not "ago"
+        (-dt.timedelta(hours=2), True, "Synced 12 Mar 2026"),  # sync in the future: a date
+    ],
+)
+def test_sync_text(ago: dt.timedelta, trusted: bool, expected: str) -> None:
+    assert screens.sync_text(WALL - ago, WALL, trusted) == expected
+
+
+def test_sync_text_never_and_no_wall_clock() -> None:
+    assert screens.sync_text(None, WALL, True) == "Never synced"
+    assert screens.sync_text(WALL, None, True) == "Synced 12 Mar 2026"
+
+
+def test_status_lists_clock_not_set_and_problems() -> None:
+    view = screens.make_view("status", None, TROUBLED_STATUS, WALL)
+    assert isinstance(view, screens.StatusView)
+    assert view.title.startswith("Wilhelmina")
+    assert any("Clock not set" in p for p in view.problems)
+    assert any(p.startswith("Sensor:") for p in view.problems)
+    assert any("1,234 min not saved" in p for p in view.problems)
+
+
+def test_unknown_screen_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown screen 'nope'"):
+        screens.make_view("nope", None, None)
+
+
+# --- the font ------------------------------------------------------------------------------------
+
+
+def test_font_is_pillows_embedded_scalable_font_not_an_os_file() -> None:
+    f = screens.font(30)
+    assert f.getname() == ("Aileron", "Regular")
+    assert isinstance(f.path, io.BytesIO)  # loaded from bytes inside Pillow, not a file path
+    assert f.getbbox("0")[3] > screens.font(12).getbbox("0")[3]  # sizes really scale
+
+
+# --- render_all -------------------------------------------------------------------------------
+
+
+def test_render_all_writes_every_screen_at_4x(tmp_path: Path) -> None:
+    paths = render_all(tmp_path / "out", None, None)
+    assert [p.stem for p in paths] == list(screens.ALL_SCREENS)
+    for path in paths:
+        with Image.open(path) as im:
+            assert im.size == (512, 256)
+            small = im.resize((128, 64), Image.Resampling.NEAREST)
+            # nearest-neighbour 4x: every 4x4 block is one colour
+            assert _png_bytes_equal(small.resize((512, 256), Image.Resampling.NEAREST), im)
+
+
+def test_render_all_cli_reports_unwritable_folder(tmp_path: Path, capsys) -> None:
+    from device.display.render_all import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["--out", str(blocker / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pedometer screens: cannot write to") and err[-1] == "\n"
