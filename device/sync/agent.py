@@ -1,0 +1,558 @@
+"""The device side of USB sync: a thread that serves the framed protocol on the gadget serial port.
+
+SyncSession turns decoded frames into reply bytes (no port, testable on its own); SyncAgent
+owns the port and the thread. The agent reads through its own Store connection (same file,
+WAL) so it never holds the sampling loop's connection for long; only SET_CLOCK goes through
+the runtime's DeviceClock (a few short transactions). A vanished port (cable pulled, EIO, the
+pty master closed) closes the session and the port is re-opened with back-off, forever.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import contextlib
+import hashlib
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import serial
+
+from device import __version__ as FIRMWARE_VERSION
+from device.clock import UTC_MAX, UTC_MIN, DeviceClock
+from device.config import ConfigError, WearerConfig, check_timezone
+from device.store import STORE_FILENAME, Store, StoreError
+from device.sync import pairing
+from device.sync.protocol import (
+    OPEN_TYPES,
+    PROTOCOL_VERSION,
+    SUPPORTED_VERSIONS,
+    ErrorCode,
+    Frame,
+    FrameDecoder,
+    FrameError,
+    FrameTooLarge,
+    MsgType,
+    ProtocolError,
+    encode_error,
+    encode_frame,
+    encode_rows,
+    reply_type,
+)
+
+try:
+    from termios import error as _TermiosError
+except ImportError:  # pragma: no cover - not POSIX
+    _TermiosError = OSError  # type: ignore[misc,assignment]
+
+log = logging.getLogger(__name__)
+# What a vanished port raises: pyserial's own, the OS's, and termios (not an OSError).
+_IO_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, _TermiosError)
+
+META_SECRET = "sync_secret"
+META_LAST_SYNC = "last_sync_utc"
+PAIRING_TTL_S = 300.0
+AUTH_CHALLENGE_TTL_S = 30.0
+IDLE_LOGOUT_S = 600.0
+PULL_MAX_ROWS = 2000
+TRACE_CHUNK_MAX = 32 * 1024
+TRACES_DIR = "traces"
+
+_KNOWN_TYPES = {int(t) for t in MsgType} - {int(MsgType.ERROR)}
+
+
+def _int_field(body: dict[str, Any], name: str, lo: int = 0, hi: int | None = None) -> int:
+    v = body.get(name)
+    if not isinstance(v, int) or isinstance(v, bool) or v < lo or (hi is not None and v > hi):
+        rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{name} must be an integer {rng}")
+    return v
+
+
+def _hex_field(body: dict[str, Any], name: str, nbytes: int) -> bytes:
+    v = body.get(name)
+    try:
+        raw = bytes.fromhex(v) if isinstance(v, str) else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != nbytes:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{name} must be {nbytes} bytes of hex")
+    return raw
+
+
+class _Refused(Exception):
+    """An error reply with extra fields (retry_after...)."""
+
+    def __init__(self, code: ErrorCode, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.code, self.extra = code, extra
+
+
+class SyncSession:
+    """One host conversation: authentication state, pairing in progress, request handlers.
+
+    handle() never raises: every problem becomes an ERROR reply and the session stays usable.
+    Before authentication only HELLO, PAIR_*, AUTH_* are answered; nothing about the wearer
+    (rows, config, label, traces) leaves the device.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        clock: DeviceClock,
+        device_id: str,
+        data_dir: Path,
+        *,
+        show_pairing_code: Callable[[str | None], None] = lambda _c: None,
+        on_config_changed: Callable[[WearerConfig], None] = lambda _c: None,
+        firmware_version: str = FIRMWARE_VERSION,
+        now: Callable[[], float] = time.monotonic,
+        guard: pairing.PairingGuard | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.device_id = device_id
+        self.data_dir = Path(data_dir)
+        self.firmware_version = firmware_version
+        self._show_code = show_pairing_code
+        self._on_config = on_config_changed
+        self._now = now
+        self.guard = guard or pairing.PairingGuard(now, store.get_meta, store.set_meta)
+        self.authenticated = False
+        self._auth_nonce: tuple[bytes, float] | None = None
+        self._seen_host_nonces: collections.deque[bytes] = collections.deque(maxlen=256)
+        self._pairing: dict[str, Any] | None = None
+        self._last_activity = now()
+
+    # -- entry points ---------------------------------------------------------------------------
+
+    def handle(self, event: Frame | FrameError) -> bytes | None:
+        """Reply bytes for one decoder event (None: nothing to say, e.g. line noise)."""
+        if isinstance(event, FrameError):
+            if event.request_id is None:
+                return None
+            code = ErrorCode.TOO_LARGE if event.kind == "oversized" else ErrorCode.CORRUPT_FRAME
+            return encode_error(event.request_id, code, f"frame refused: {event.kind}"
+                                f"{': ' + event.detail if event.detail else ''}")
+        self._last_activity = self._now()
+        rid = event.request_id
+        try:
+            return encode_frame(reply_type(event.msg_type), rid, self._dispatch(event))
+        except _Refused as r:
+            return encode_error(rid, r.code, str(r), **r.extra)
+        except ProtocolError as e:
+            return encode_error(rid, e.code, str(e))
+        except ConfigError as e:
+            return encode_error(rid, ErrorCode.INVALID_CONFIG, str(e))
+        except (StoreError, FrameTooLarge) as e:
+            return encode_error(rid, ErrorCode.INTERNAL, f"device problem: {e}"[:300])
+        except Exception as e:  # never let one request kill the agent
+            log.exception("sync request %#x failed", event.msg_type)
+            return encode_error(rid, ErrorCode.INTERNAL, f"device problem: {type(e).__name__}")
+
+    def tick(self) -> None:
+        """Called when the line is idle: expire a pairing code and an idle login."""
+        now = self._now()
+        if self._pairing and now > self._pairing["expires"]:
+            self.cancel_pairing()
+        if self.authenticated and now - self._last_activity > IDLE_LOGOUT_S:
+            self.authenticated = False
+
+    def cancel_pairing(self) -> None:
+        if self._pairing is not None:
+            self._pairing = None
+            self._safe_show(None)
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    def _dispatch(self, frame: Frame) -> dict[str, Any]:
+        if frame.version not in SUPPORTED_VERSIONS:
+            raise ProtocolError(
+                ErrorCode.VERSION,
+                f"protocol version {frame.version} is not supported; this device speaks "
+                f"version {PROTOCOL_VERSION}",
+            )
+        if frame.msg_type not in _KNOWN_TYPES:
+            raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {frame.msg_type:#x}")
+        msg_type = MsgType(frame.msg_type)
+        if msg_type not in OPEN_TYPES and not self.authenticated:
+            raise ProtocolError(ErrorCode.NOT_AUTHENTICATED,
+                                "not authenticated: pair or authenticate first")
+        body = frame.json()
+        handler = getattr(self, "_on_" + msg_type.name.lower())
+        return handler(body)
+
+    # -- open requests --------------------------------------------------------------------------
+
+    def _paired_secret(self) -> bytes | None:
+        raw = self.store.get_meta(META_SECRET)
+        try:
+            return bytes.fromhex(raw) if raw else None
+        except ValueError:
+            return None
+
+    def _on_hello(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Starts a session: any earlier login or pairing on this port is dropped."""
+        self.authenticated = False
+        self.cancel_pairing()
+        self._auth_nonce = None
+        versions = body.get("versions", [PROTOCOL_VERSION])
+        if not isinstance(versions, list) or not any(
+            v in SUPPORTED_VERSIONS for v in versions if isinstance(v, int)
+        ):
+            raise ProtocolError(
+                ErrorCode.VERSION,
+                f"host speaks protocol versions {versions!r}"[:120]
+                + f"; this device speaks version {PROTOCOL_VERSION}",
+            )
+        return {"versions": list(SUPPORTED_VERSIONS), "version": PROTOCOL_VERSION,
+                "device_id": self.device_id, "firmware": self.firmware_version,
+                "paired": self._paired_secret() is not None}
+
+    def _check_lock(self) -> None:
+        wait = self.guard.wait_remaining()
+        if wait > 0:
+            raise _Refused(ErrorCode.LOCKED,
+                           f"too many wrong codes: try again in {math.ceil(wait)} s",
+                           retry_after=math.ceil(wait))
+
+    def _on_pair_begin(self, body: dict[str, Any]) -> dict[str, Any]:
+        host_public = _hex_field(body, "host_public", pairing.DH_BYTES)
+        try:
+            int_ok = 1 < int.from_bytes(host_public, "big") < pairing.DH_PRIME - 1
+        except ValueError:  # pragma: no cover
+            int_ok = False
+        if not int_ok:
+            raise ProtocolError(ErrorCode.BAD_REQUEST, "host_public out of range")
+        self._check_lock()
+        private, device_public = pairing.dh_keypair()
+        code = pairing.new_code()
+        nonce = pairing.new_nonce()
+        self._pairing = {"code": code, "nonce": nonce, "private": private,
+                         "device_public": device_public, "host_public": host_public,
+                         "expires": self._now() + PAIRING_TTL_S}
+        self._safe_show(code)
+        self.store.log_event("sync", "pairing code shown")
+        return {"device_id": self.device_id, "pair_nonce": nonce.hex(),
+                "device_public": device_public.hex(), "code_digits": pairing.CODE_DIGITS,
+                "expires_s": PAIRING_TTL_S}
+
+    def _on_pair_confirm(self, body: dict[str, Any]) -> dict[str, Any]:
+        proof = _hex_field(body, "proof", 32)
+        p = self._pairing
+        if p is None or self._now() > p["expires"]:
+            self.cancel_pairing()
+            raise _Refused(ErrorCode.NO_PAIRING, "no pairing in progress: start pairing again")
+        self._check_lock()
+        transcript = pairing.pairing_transcript(self.device_id, p["nonce"], p["host_public"],
+                                                p["device_public"])
+        if not pairing.same(proof, pairing.pair_host_proof(p["code"], transcript)):
+            self.guard.record_failure()
+            self.store.log_event("sync", f"wrong pairing code ({self.guard.failures})")
+            raise _Refused(ErrorCode.WRONG_CODE, "wrong code",
+                           retry_after=math.ceil(self.guard.delay()))
+        secret = pairing.derive_secret(pairing.dh_shared(p["private"], p["host_public"]),
+                                       transcript)
+        self.store.set_meta(META_SECRET, secret.hex())
+        self.guard.record_success()
+        self.cancel_pairing()
+        self.store.log_event("sync", "paired with a host")
+        return {"device_id": self.device_id,
+                "device_proof": pairing.pair_device_proof(secret, transcript).hex()}
+
+    def _on_auth_begin(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self._paired_secret() is None:
+            raise ProtocolError(ErrorCode.NOT_PAIRED, "this device is not paired: pair first")
+        nonce = pairing.new_nonce()
+        self._auth_nonce = (nonce, self._now())
+        return {"device_nonce": nonce.hex(), "device_id": self.device_id}
+
+    def _on_auth_finish(self, body: dict[str, Any]) -> dict[str, Any]:
+        pending, self._auth_nonce = self._auth_nonce, None  # single use, whatever happens
+        self.authenticated = False
+        host_nonce = _hex_field(body, "host_nonce", pairing.NONCE_BYTES)
+        proof = _hex_field(body, "proof", 32)
+        secret = self._paired_secret()
+        if secret is None:
+            raise ProtocolError(ErrorCode.NOT_PAIRED, "this device is not paired: pair first")
+        if pending is None or self._now() - pending[1] > AUTH_CHALLENGE_TTL_S:
+            raise ProtocolError(ErrorCode.AUTH_FAILED, "no fresh challenge: authenticate again")
+        if host_nonce in self._seen_host_nonces:
+            raise ProtocolError(ErrorCode.AUTH_FAILED, "host nonce reused")
+        self._seen_host_nonces.append(host_nonce)
+        expected = pairing.auth_host_proof(secret, pending[0], host_nonce, self.device_id)
+        if not pairing.same(proof, expected):
+            self.store.log_event("sync", "authentication refused")
+            raise ProtocolError(ErrorCode.AUTH_FAILED, "authentication failed")
+        self.authenticated = True
+        return {"device_proof": pairing.auth_device_proof(secret, pending[0], host_nonce,
+                                                          self.device_id).hex()}
+
+    # -- authenticated requests -----------------------------------------------------------------
+
+    def _on_status(self, body: dict[str, Any]) -> dict[str, Any]:
+        cfg = self.store.get_config()
+        last = self.store.last_seq()
+        acked = self.store.acknowledged_seq()
+        return {"device_id": self.device_id, "firmware": self.firmware_version,
+                "last_seq": last, "acked_seq": acked, "unacked_rows": max(0, last - acked),
+                "rows_stored": self.store.minute_count(), "clock_trusted": self.clock.trusted(),
+                "utc_now": self.clock.utc_now(), "wearer_label": cfg.wearer_label,
+                "timezone": cfg.timezone, "last_sync_utc": self.store.get_meta(META_LAST_SYNC)}
+
+    def _on_set_clock(self, body: dict[str, Any]) -> dict[str, Any]:
+        utc = body.get("utc")
+        tz = body.get("tz")
+        if (not isinstance(utc, int | float) or isinstance(utc, bool) or not math.isfinite(utc)
+                or not UTC_MIN <= utc <= UTC_MAX):
+            raise ProtocolError(ErrorCode.BAD_REQUEST, f"utc {utc!r} is not a plausible time"[:120])
+        try:
+            check_timezone(tz)
+        except ConfigError as e:
+            raise ProtocolError(ErrorCode.BAD_REQUEST, str(e)) from None
+        before = self.store.get_config()
+        # Re-anchor through our own connection first so we can report the count; set_time
+        # then records the anchor (and re-anchors anything written in between).
+        reanchored = self.store.reanchor(self.clock.boot_id, self.clock.monotonic(), float(utc))
+        self.clock.set_time(float(utc), tz)
+        self.store.set_meta(META_LAST_SYNC, repr(float(utc)))
+        after = self.store.get_config()
+        if after != before:
+            self._safe_config_changed(after)
+        return {"reanchored": reanchored, "clock_trusted": self.clock.trusted()}
+
+    def _on_pull(self, body: dict[str, Any]) -> dict[str, Any]:
+        after = _int_field(body, "after")
+        limit = _int_field(body, "limit", 1, PULL_MAX_ROWS)
+        rows = self.store.minutes_after(after, limit)
+        last = self.store.last_seq()
+        while True:
+            reply = {**encode_rows(rows), "last_seq": last,
+                     "acked_seq": self.store.acknowledged_seq(),
+                     "more": bool(rows) and rows[-1].seq < last}
+            try:
+                encode_frame(0, 0, reply)
+                return reply
+            except FrameTooLarge:
+                rows = rows[: max(1, len(rows) // 2)]
+
+    def _on_ack(self, body: dict[str, Any]) -> dict[str, Any]:
+        seq = _int_field(body, "seq")
+        try:
+            self.store.acknowledge(seq)
+        except StoreError as e:
+            raise ProtocolError(ErrorCode.BAD_REQUEST, str(e)) from None
+        return {"acked_seq": self.store.acknowledged_seq()}
+
+    def _on_get_config(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"config": self.store.get_config().to_json()}
+
+    def _on_set_config(self, body: dict[str, Any]) -> dict[str, Any]:
+        if "config" not in body:
+            raise ProtocolError(ErrorCode.BAD_REQUEST, "config missing")
+        cfg = WearerConfig.from_json(body["config"])  # ConfigError -> INVALID_CONFIG, intact
+        self.store.set_config(cfg)
+        self.store.log_event("sync", "config changed by host")
+        self._safe_config_changed(cfg)
+        return {"config": cfg.to_json()}
+
+    def _traces_dir(self) -> Path:
+        return self.data_dir / TRACES_DIR
+
+    def _on_list_traces(self, body: dict[str, Any]) -> dict[str, Any]:
+        d = self._traces_dir()
+        out = []
+        try:
+            entries = sorted(d.iterdir()) if d.is_dir() else []
+        except OSError:
+            entries = []
+        for p in entries:
+            try:
+                if p.is_file() and not p.is_symlink():
+                    st = p.stat()
+                    out.append({"name": p.name, "size": st.st_size, "mtime": st.st_mtime})
+            except OSError:
+                continue
+        return {"traces": out}
+
+    def _on_fetch_trace(self, body: dict[str, Any]) -> dict[str, Any]:
+        name = body.get("name")
+        if (not isinstance(name, str) or not name or "/" in name or "\\" in name
+                or name in (".", "..") or "\x00" in name):
+            raise ProtocolError(ErrorCode.BAD_REQUEST, "name must be a plain file name")
+        offset = _int_field(body, "offset")
+        length = _int_field(body, "length", 1, TRACE_CHUNK_MAX)
+        path = self._traces_dir() / name
+        try:
+            if path.is_symlink() or not path.is_file():
+                raise FileNotFoundError(name)
+            with path.open("rb") as f:
+                size = f.seek(0, 2)
+                f.seek(min(offset, size))
+                data = f.read(length)
+            eof = offset + len(data) >= size
+            reply: dict[str, Any] = {
+                "name": name, "offset": offset, "size": size, "eof": eof,
+                "data": base64.b64encode(data).decode("ascii"),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+            if eof:
+                h = hashlib.sha256()
+                with path.open("rb") as f:
+                    for block in iter(lambda: f.read(1 << 16), b""):
+                        h.update(block)
+                reply["file_sha256"] = h.hexdigest()
+            return reply
+        except OSError:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no trace named {name!r}"[:120]) from None
+
+    # -- callbacks ------------------------------------------------------------------------------
+
+    def _safe_show(self, code: str | None) -> None:
+        try:
+            self._show_code(code)
+        except Exception:
+            log.exception("show_pairing_code callback failed")
+
+    def _safe_config_changed(self, cfg: WearerConfig) -> None:
+        try:
+            self._on_config(cfg)
+        except Exception:
+            log.exception("on_config_changed callback failed")
+
+
+class SyncAgent:
+    """Serves the sync protocol on a serial port in a daemon thread; survives cable pulls.
+
+    port: a device path ("/dev/ttyGS0") or any pyserial URL ("loop://", "socket://...").
+    data_dir: the firmware's data directory (its traces/ folder is offered to the host).
+    clock: the runtime's DeviceClock (SET_CLOCK calls its set_time).
+    store_path: the store file (default data_dir/walkcoach.sqlite3); the agent opens its own
+    connection to it inside its thread.
+    show_pairing_code(code | None): the screens show / hide the pairing code.
+    on_config_changed(cfg): the host pushed a new WearerConfig (already stored).
+    """
+
+    def __init__(
+        self,
+        port: str,
+        data_dir: Path,
+        clock: DeviceClock,
+        device_id: str,
+        *,
+        show_pairing_code: Callable[[str | None], None] = lambda _c: None,
+        on_config_changed: Callable[[WearerConfig], None] = lambda _c: None,
+        store_path: Path | None = None,
+        firmware_version: str = FIRMWARE_VERSION,
+        read_timeout: float = 0.05,
+        max_backoff: float = 2.0,
+    ) -> None:
+        self.port = port
+        self.data_dir = Path(data_dir)
+        self.store_path = Path(store_path) if store_path else self.data_dir / STORE_FILENAME
+        self.clock = clock
+        self.device_id = device_id
+        self.firmware_version = firmware_version
+        self._show_code = show_pairing_code
+        self._on_config = on_config_changed
+        self.read_timeout = read_timeout
+        self.max_backoff = max_backoff
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._serial: Any = None
+        self._guard: pairing.PairingGuard | None = None
+        self.connections = 0  # how many times the port was opened (for status / tests)
+        self.connected = threading.Event()
+
+    def start(self) -> None:
+        """Start the agent thread (idempotent)."""
+        if self._thread and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="sync-agent", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread and close the port."""
+        self._stop.set()
+        with self._lock:
+            ser = self._serial
+        if ser is not None:
+            with contextlib.suppress(Exception):
+                ser.cancel_read()
+        if self._thread:
+            self._thread.join(timeout)
+        self._thread = None
+
+    # -- thread ---------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        store: Store | None = None
+        backoff = 0.05
+        while not self._stop.is_set():
+            try:
+                if store is None:
+                    store = Store(self.store_path)
+                    self._guard = pairing.PairingGuard(time.monotonic, store.get_meta,
+                                                       store.set_meta)
+                ser = serial.serial_for_url(self.port, timeout=self.read_timeout,
+                                            write_timeout=5.0)
+            except (*_IO_ERRORS, ValueError, StoreError) as e:
+                log.debug("sync port %s not available: %s", self.port, e)
+                self._stop.wait(backoff)
+                backoff = min(self.max_backoff, backoff * 2)
+                continue
+            backoff = 0.05
+            with self._lock:
+                self._serial = ser
+            self.connections += 1
+            self.connected.set()
+            try:
+                self._serve(ser, store)
+            except Exception:  # the agent must never die
+                log.exception("sync session crashed; reopening the port")
+            finally:
+                self.connected.clear()
+                with self._lock:
+                    self._serial = None
+                with contextlib.suppress(Exception):
+                    ser.close()
+        if store is not None:
+            store.close()
+
+    def _serve(self, ser: Any, store: Store) -> None:
+        session = SyncSession(
+            store, self.clock, self.device_id, self.data_dir,
+            show_pairing_code=self._show_code, on_config_changed=self._on_config,
+            firmware_version=self.firmware_version, guard=self._guard,
+        )
+        decoder = FrameDecoder()
+        try:
+            while not self._stop.is_set():
+                try:
+                    data = ser.read(max(1, ser.in_waiting))
+                except (*_IO_ERRORS, TypeError) as e:
+                    log.info("sync port %s lost: %s", self.port, e)
+                    return
+                if not data:
+                    session.tick()
+                    continue
+                for event in decoder.feed(data):
+                    reply = session.handle(event)
+                    if reply:
+                        try:
+                            ser.write(reply)
+                        except _IO_ERRORS as e:
+                            log.info("sync port %s lost while writing: %s", self.port, e)
+                            return
+        finally:
+            session.cancel_pairing()
+
+
+__all__ = ["SyncAgent", "SyncSession"]

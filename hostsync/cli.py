@@ -1,0 +1,603 @@
+"""hostsync: the caregiver's command-line tool for a Walk Coach plugged in over USB.
+
+Every error is one plain line on stderr; exit status 2 for a usage or input mistake, 1 for a
+device or connection problem, 0 for success. Never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from device.config import ConfigError, PlanWeek, WearerConfig, check_timezone
+from hostsync.db import DB_FILENAME, HostDB, HostDBError, default_db_path
+from hostsync.discover import DiscoveryError, choose_port
+from hostsync.link import AuthError, DeviceError, DeviceLink, HostSession, LinkError
+from hostsync.pull import DeviceReset, local_timezone, sync_device
+
+EXIT_OK, EXIT_DEVICE, EXIT_USAGE = 0, 1, 2
+NOT_PAIRED = "This device is not paired with this computer. Run: hostsync pair"
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class UsageError(Exception):
+    """A mistake in what the user typed (exit 2)."""
+
+
+class DeviceProblem(Exception):
+    """The device or link failed (exit 1)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one plain line, exit 2 (argparse prints usage too)
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"hostsync: {message}\n")
+
+
+# -- connecting -------------------------------------------------------------------------------
+
+
+class Connection:
+    """An open link to the device, said hello to, with the host database."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        try:
+            path = choose_port(args.port)
+        except DiscoveryError as e:
+            raise DeviceProblem(str(e)) from None
+        self.db = open_db(args)
+        try:
+            self.link = DeviceLink.open(path, timeout=args.timeout)
+        except LinkError:
+            self.db.close()
+            raise
+        self.session = HostSession(self.link)
+        try:
+            self.session.hello()
+        except BaseException:
+            self.close()
+            raise
+        assert self.session.device_id is not None
+        self.device_id: str = self.session.device_id
+
+    def authenticate(self) -> None:
+        record = self.db.device(self.device_id)
+        if record is None or record.secret is None:
+            raise DeviceProblem(NOT_PAIRED)
+        try:
+            self.session.authenticate(record.secret)
+        except DeviceError as e:
+            if e.code in ("auth_failed", "not_paired"):
+                raise DeviceProblem(NOT_PAIRED) from None
+            raise
+        except AuthError:
+            raise DeviceProblem(NOT_PAIRED) from None
+
+    def close(self) -> None:
+        self.link.close()
+        self.db.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_db(args: argparse.Namespace) -> HostDB:
+    path = Path(args.db) if args.db else default_db_path()
+    if path.is_dir():
+        path = path / DB_FILENAME
+    return HostDB(path)
+
+
+def authed(args: argparse.Namespace) -> Connection:
+    conn = Connection(args)
+    try:
+        conn.authenticate()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def cmd_pair(args: argparse.Namespace) -> int:
+    with Connection(args) as conn:
+        try:
+            pending = conn.session.pair_begin()
+        except DeviceError as e:
+            if e.code == "locked":
+                raise DeviceProblem(f"The Walk Coach refuses pairing for now: {e}.") from None
+            raise
+        say("The Walk Coach now shows a 6-digit code on its screen.")
+        secret = None
+        for attempt in range(3):
+            code = args.code if args.code is not None else _read_code()
+            if not (code.isdigit() and len(code) == 6):
+                if args.code is not None:
+                    raise UsageError("The code is the 6 digits shown on the Walk Coach screen.")
+                say("The code is the 6 digits shown on the Walk Coach screen.")
+                continue
+            try:
+                secret = conn.session.pair_confirm(pending, code)
+                break
+            except DeviceError as e:
+                if e.code == "wrong_code":
+                    wait = int(e.extra.get("retry_after", 0) or 0)
+                    if args.code is not None or attempt == 2:
+                        raise UsageError("Wrong code. Run hostsync pair again.") from None
+                    if wait > 30:
+                        raise UsageError(f"Wrong code. Too many tries: wait {wait} s, then "
+                                         "run hostsync pair again.") from None
+                    say("Wrong code." + (f" Waiting {wait} s before the next try." if wait
+                                         else ""))
+                    time.sleep(wait)
+                    continue
+                if e.code == "locked":
+                    raise UsageError(f"Wrong code too often: {e}.") from None
+                if e.code == "no_pairing":
+                    raise DeviceProblem("The pairing code expired. Run hostsync pair again."
+                                        ) from None
+                raise
+        if secret is None:
+            raise UsageError("No valid code entered. Run hostsync pair again.")
+        conn.db.save_pairing(conn.device_id, secret)
+        conn.authenticate()
+        print(f"Paired with {conn.device_id}. Next: hostsync pull")
+    return EXIT_OK
+
+
+def _read_code() -> str:
+    try:
+        sys.stderr.write("Type the code: ")
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+    except (OSError, KeyboardInterrupt):
+        line = ""
+    if not line:
+        raise UsageError("No code entered. Run hostsync pair again.")
+    return "".join(ch for ch in line if not ch.isspace() and ch != "-")
+
+
+def _progress_printer(enabled: bool) -> Callable[[int, int], None] | None:
+    """rows/total on stderr for pulls of more than one page: redrawn in place on a terminal,
+    else a line per tenth."""
+    if not enabled:
+        return None
+    tty = sys.stderr.isatty()
+    state = {"shown": False, "tenth": -1}
+
+    def show(done: int, total: int) -> None:
+        if total <= 0 or (not state["shown"] and done >= total):
+            return  # everything came in one page: the summary says it all
+        state["shown"] = True
+        if tty:
+            end = "\n" if done >= total else ""
+            sys.stderr.write(f"\rPulling rows: {done}/{total}{end}")
+        elif (tenth := 10 * done // total) != state["tenth"]:
+            state["tenth"] = tenth
+            sys.stderr.write(f"Pulling rows: {done}/{total}\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    if args.timezone:
+        _check_zone(args.timezone)
+    with authed(args) as conn:
+        known = conn.db.config(conn.device_id)
+        tz = args.timezone or (known.timezone if known else local_timezone())
+        try:
+            summary = sync_device(conn.session, conn.db, timezone=tz, page_size=args.page_size,
+                                  progress=_progress_printer(not args.quiet))
+        except DeviceReset as e:
+            raise DeviceProblem(str(e)) from None
+        label = conn.db.device(conn.device_id)
+        name = f"{conn.device_id}" + (f" ({label.label})" if label and label.label else "")
+        print(f"Synced {name}: {summary.new_rows} new minute rows, "
+              f"{conn.db.row_count(conn.device_id)} on this computer; clock set "
+              f"({summary.timezone})" + (f", {summary.reanchored} rows re-timed"
+                                         if summary.reanchored else "") + ".")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with authed(args) as conn:
+        st = conn.session.status()
+        rec = conn.db.device(conn.device_id)
+        last = (dt.datetime.fromtimestamp(rec.last_sync).strftime("%Y-%m-%d %H:%M")
+                if rec and rec.last_sync else "never")
+        lines = [
+            ("Device", st.get("device_id")),
+            ("Wearer", st.get("wearer_label") or "(no name set)"),
+            ("Firmware", st.get("firmware")),
+            ("Clock", "set by a host" if st.get("clock_trusted") else "not set since start-up"),
+            ("Time zone", st.get("timezone")),
+            ("Rows on device", st.get("rows_stored")),
+            ("Not yet pulled", max(0, int(st.get("last_seq", 0)) - (rec.cursor if rec else 0))),
+            ("Rows here", conn.db.row_count(conn.device_id)),
+            ("Last pull here", last),
+        ]
+        for key, value in lines:
+            print(f"{key + ':':<16}{value}")
+    return EXIT_OK
+
+
+def _offline_device(args: argparse.Namespace, db: HostDB) -> str:
+    devices = db.devices()
+    if args.device:
+        if db.device(args.device) is None:
+            raise UsageError(f"No device {args.device} in {db.path}.")
+        return str(args.device)
+    if not devices:
+        raise UsageError("No data yet: run hostsync pair, then hostsync pull.")
+    if len(devices) > 1:
+        names = ", ".join(d.device_id + (f" ({d.label})" if d.label else "") for d in devices)
+        raise UsageError(f"Several devices here: {names}. Choose one with --device.")
+    return devices[0].device_id
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        from hostsync.report import ReportError, write_report
+    except ImportError:
+        raise DeviceProblem("Reports are not available yet in this hostsync.") from None
+    with open_db(args) as db:
+        device_id = _offline_device(args, db)
+        cfg = db.config(device_id) or WearerConfig()
+        rec = db.device(device_id)
+        wearer = cfg.wearer_label or (rec.label if rec else "") or None
+        try:
+            files = write_report(db.rows(device_id), cfg, wearer, Path(args.out))
+        except ReportError as e:
+            raise UsageError(str(e)) from None
+        print(files.text)
+        say(f"Report written: {files.png_path} and {files.html_path}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    try:
+        from hostsync.export import ExportError, export_rows
+    except ImportError:
+        raise DeviceProblem("Export is not available yet in this hostsync.") from None
+    fmt = args.format or ("json" if args.out and args.out.endswith(".json") else "csv")
+    with open_db(args) as db:
+        device_id = _offline_device(args, db)
+        cfg = db.config(device_id) or WearerConfig()
+        out: Any = Path(args.out) if args.out else sys.stdout
+        try:
+            n = export_rows(db.rows(device_id), cfg, args.kind, fmt, out)
+        except (ExportError, OSError) as e:
+            raise UsageError(str(e)) from None
+        if args.out:
+            say(f"Exported {n} {args.kind} to {args.out}")
+    return EXIT_OK
+
+
+def _print_plan(cfg: WearerConfig) -> None:
+    if not cfg.plan:
+        print("Default plan: start at the first full week of data (60 minutes if none), "
+              "add 10 minutes per week, up to 130.")
+        return
+    print("Week starting   Goal (moderate minutes)")
+    for week in cfg.plan:
+        print(f"{week.week_start.isoformat()}      {week.goal_minutes}")
+
+
+def cmd_plan_show(args: argparse.Namespace) -> int:
+    with authed(args) as conn:
+        cfg = conn.session.get_config()
+        conn.db.save_config(conn.device_id, cfg)
+        _print_plan(cfg)
+    return EXIT_OK
+
+
+def parse_plan(start: str | None, goals: str | None, pairs: Sequence[str]) -> tuple[PlanWeek, ...]:
+    """The plan from --start/--goals (one goal per week) or WEEK=MIN pairs; UsageError if bad."""
+    if bool(start) != bool(goals):
+        raise UsageError("Give --start and --goals together (or WEEK=MIN pairs).")
+    if start and pairs:
+        raise UsageError("Give either --start/--goals or WEEK=MIN pairs, not both.")
+    entries: list[tuple[str, str]] = []
+    if start and goals:
+        first = _parse_date(start, "--start")
+        parts = [g.strip() for g in goals.split(",")]
+        entries = [((first + dt.timedelta(weeks=i)).isoformat(), g) for i, g in enumerate(parts)]
+    else:
+        for pair in pairs:
+            week, sep, minutes = pair.partition("=")
+            if not sep:
+                raise UsageError(f"'{pair}' is not WEEK=MIN (for example 2026-11-30=60).")
+            entries.append((week.strip(), minutes.strip()))
+    if not entries:
+        raise UsageError("No plan given: use --start DATE --goals 60,70,... or WEEK=MIN pairs.")
+    plan = []
+    for week, minutes in entries:
+        day = _parse_date(week, "week")
+        if not minutes.isdigit():
+            raise UsageError(f"Goal '{minutes}' for week {week} is not a whole number of minutes.")
+        try:
+            plan.append(PlanWeek(day, int(minutes)))
+        except ConfigError as e:
+            raise UsageError(f"Week {week}: {e}") from None
+    return tuple(plan)
+
+
+def _parse_date(text: str, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"{what} '{text}' is not a date like 2026-11-30.") from None
+
+
+def _push(conn: Connection, cfg: WearerConfig) -> WearerConfig:
+    try:
+        stored = conn.session.set_config(cfg)
+    except DeviceError as e:
+        if e.code == "invalid_config":
+            raise UsageError(f"The Walk Coach refused the settings: {e}") from None
+        raise
+    conn.db.save_config(conn.device_id, stored)
+    return stored
+
+
+def cmd_plan_set(args: argparse.Namespace) -> int:
+    plan = parse_plan(args.start, args.goals, args.weeks)
+    with authed(args) as conn:
+        cfg = conn.session.get_config()
+        try:
+            new = replace(cfg, plan=plan)
+        except ConfigError as e:
+            raise UsageError(str(e)) from None
+        _print_plan(_push(conn, new))
+    return EXIT_OK
+
+
+def _week_day(text: str) -> int:
+    t = text.strip().lower()
+    if t.isdigit() and 0 <= int(t) <= 6:
+        return int(t)
+    matches = [i for i, d in enumerate(DAYS) if len(t) >= 2 and d.startswith(t)]
+    if len(matches) != 1:
+        raise UsageError(f"Week start '{text}' is not a day name such as monday or sunday.")
+    return matches[0]
+
+
+def _check_zone(name: str) -> None:
+    try:
+        check_timezone(name)
+    except ConfigError as e:
+        raise UsageError(str(e)) from None
+
+
+_OPTION_OF = {"threshold_spm": "--threshold", "wearer_label": "--label",
+              "week_start_day": "--week-start", "timezone": "--timezone"}
+
+
+def cmd_config_set(args: argparse.Namespace) -> int:
+    changes: dict[str, Any] = {}
+    if args.threshold is not None:
+        changes["threshold_spm"] = args.threshold
+    if args.label is not None:
+        changes["wearer_label"] = args.label
+    if args.week_start is not None:
+        changes["week_start_day"] = _week_day(args.week_start)
+    if args.timezone is not None:
+        _check_zone(args.timezone)
+        changes["timezone"] = args.timezone
+    if not changes:
+        raise UsageError("Nothing to set: give --threshold, --label, --week-start or --timezone.")
+    try:
+        WearerConfig(**changes)  # check the values before touching the device
+    except ConfigError as e:
+        text = str(e)
+        for field_name, option in _OPTION_OF.items():
+            text = text.replace(field_name, option)
+        raise UsageError(text) from None
+    with authed(args) as conn:
+        cfg = conn.session.get_config()
+        stored = _push(conn, replace(cfg, **changes))
+        _print_config(stored)
+    return EXIT_OK
+
+
+def _print_config(cfg: WearerConfig) -> None:
+    print(f"Wearer:          {cfg.wearer_label or '(no name set)'}")
+    print(f"Threshold:       {cfg.threshold_spm:g} steps/min")
+    print(f"Week starts on:  {DAYS[cfg.week_start_day].capitalize()}")
+    print(f"Time zone:       {cfg.timezone}")
+
+
+def cmd_config_show(args: argparse.Namespace) -> int:
+    with authed(args) as conn:
+        cfg = conn.session.get_config()
+        conn.db.save_config(conn.device_id, cfg)
+        _print_config(cfg)
+        _print_plan(cfg)
+    return EXIT_OK
+
+
+def cmd_traces(args: argparse.Namespace) -> int:
+    with authed(args) as conn:
+        if not args.fetch:
+            traces = conn.session.list_traces()
+            if not traces:
+                print("No recorded traces on the device.")
+            for t in traces:
+                print(f"{t['name']}  {t['size']} bytes")
+            return EXIT_OK
+        out_dir = Path(args.out or ".")
+        for name in args.fetch:
+            try:
+                data = conn.session.fetch_trace(name)
+            except DeviceError as e:
+                if e.code == "not_found":
+                    raise UsageError(f"No trace named {name} on the device.") from None
+                raise
+            try:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                (out_dir / Path(name).name).write_bytes(data)
+            except OSError as e:
+                raise UsageError(f"Cannot write {out_dir / name}: {e.strerror or e}") from None
+            say(f"Fetched {name} ({len(data)} bytes) into {out_dir}")
+    return EXIT_OK
+
+
+# -- parser -----------------------------------------------------------------------------------
+
+
+def _page_size(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 2000:
+        raise argparse.ArgumentTypeError("page size must be a whole number from 1 to 2000")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--port", metavar="PATH", default=argparse.SUPPRESS,
+                        help="serial port of the Walk Coach (default: find it by its USB identity)")
+    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                        help=f"host database file (default: {default_db_path()})")
+    common.add_argument("--timeout", type=float, default=argparse.SUPPRESS,
+                        help="seconds to wait for each answer from the device (default 5)")
+
+    p = _Parser(prog="hostsync", parents=[common],
+                description="Pair with, pull from and configure a Walk Coach over USB.",
+                epilog="Start with 'hostsync pair', then 'hostsync pull' at every visit.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def add(name: str, help_: str, desc: str, **kw: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=help_, description=desc, **kw)
+
+    s = add("pair", "pair this computer with a Walk Coach",
+            "Pair this computer with the Walk Coach: it shows a 6-digit code on its screen; "
+            "type it here. Needed once per device (pairing again replaces the old pairing).")
+    s.add_argument("--code", help="the code shown on the screen (else you are asked for it)")
+    s.set_defaults(func=cmd_pair)
+
+    s = add("pull", "set the device clock and pull new minutes",
+            "Set the device's clock and time zone, then copy every new minute row into the "
+            "host database and tell the device what is safely stored. Safe to interrupt: the "
+            "next pull resumes where this one stopped.")
+    s.add_argument("--page-size", type=_page_size, default=500, metavar="N",
+                   help="rows per request (1-2000, default 500)")
+    s.add_argument("--timezone", help="time zone to set on the device (default: the wearer's, "
+                   "else this computer's)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    s.set_defaults(func=cmd_pull)
+
+    s = add("status", "show the device's state", "Show the device, wearer, clock and how many "
+            "rows are waiting to be pulled.")
+    s.set_defaults(func=cmd_status)
+
+    s = add("report", "write a weekly progress report (PNG + HTML)",
+            "Summarise the pulled data week by week (moderate minutes against the plan) and "
+            "write a PNG chart and an HTML page. Works offline from the host database.")
+    s.add_argument("--out", default=".", help="folder for the report files (default: here)")
+    s.add_argument("--device", help="device id, when this computer holds several")
+    s.set_defaults(func=cmd_report)
+
+    s = add("export", "export minutes, days or weeks as CSV or JSON",
+            "Export the pulled data from the host database for a spreadsheet or another program.")
+    s.add_argument("--kind", choices=("minutes", "days", "weeks"), default="minutes",
+                   help="what one record is (default: minutes)")
+    s.add_argument("--format", choices=("csv", "json"), help="default: from --out, else csv")
+    s.add_argument("--out", help="file to write (default: standard output)")
+    s.add_argument("--device", help="device id, when this computer holds several")
+    s.set_defaults(func=cmd_export)
+
+    plan = add("plan", "show or set the weekly goal plan",
+               "The progressive plan: a goal of moderate minutes for each week.")
+    plan_sub = plan.add_subparsers(dest="plan_command", metavar="ACTION", parser_class=_Parser)
+    s = plan_sub.add_parser("show", parents=[common], help="show the plan on the device",
+                            description="Show the weekly goals stored on the device.")
+    s.set_defaults(func=cmd_plan_show)
+    s = plan_sub.add_parser(
+        "set", parents=[common], help="replace the plan on the device",
+        description="Replace the weekly goals on the device, either with --start DATE "
+        "--goals 60,70,80 (one goal per week from DATE) or with WEEK=MIN pairs such as "
+        "2026-11-30=60 2026-12-07=70.")
+    s.add_argument("weeks", nargs="*", metavar="WEEK=MIN", help="week start date and goal")
+    s.add_argument("--start", metavar="DATE", help="first week's start date, YYYY-MM-DD")
+    s.add_argument("--goals", metavar="LIST", help="comma-separated weekly goals in minutes")
+    s.set_defaults(func=cmd_plan_set)
+    plan.set_defaults(func=None, sub_parser=plan)
+
+    conf = add("config", "show or change the wearer's settings",
+               "The wearer's settings on the device: cadence threshold, name, week start, zone.")
+    conf_sub = conf.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser)
+    s = conf_sub.add_parser(
+        "set", parents=[common], help="change settings on the device",
+        description="Change one or more settings on the device; the others stay as they are.")
+    s.add_argument("--threshold", type=float, metavar="SPM",
+                   help="moderate-walking cadence threshold in steps/min (40-200, usually 100)")
+    s.add_argument("--label", help="the wearer's name as shown on the device (max 32 characters)")
+    s.add_argument("--week-start", metavar="DAY", help="first day of the week, e.g. monday")
+    s.add_argument("--timezone", metavar="ZONE", help="IANA time zone, e.g. Europe/London")
+    s.set_defaults(func=cmd_config_set)
+    s = conf_sub.add_parser("show", parents=[common], help="show the settings on the device",
+                            description="Show the wearer's settings and plan on the device.")
+    s.set_defaults(func=cmd_config_show)
+    conf.set_defaults(func=None, sub_parser=conf)
+
+    s = add("traces", "list or fetch IMU traces recorded on the device",
+            "List the IMU traces recorded on the device, or fetch them with --fetch NAME.")
+    s.add_argument("--fetch", nargs="+", metavar="NAME", help="trace file names to copy here")
+    s.add_argument("--out", help="folder for fetched traces (default: here)")
+    s.set_defaults(func=cmd_traces)
+    p.set_defaults(func=None, sub_parser=p)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error (2, already printed)
+        return int(e.code or 0) if not isinstance(e.code, str) else EXIT_USAGE
+    # --port/--db/--timeout may come before or after the command (shared Action objects, so
+    # their defaults are filled in here rather than with set_defaults)
+    for name, default in (("port", None), ("db", None), ("timeout", 5.0)):
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    if args.func is None:
+        args.sub_parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except UsageError as e:
+        say(f"hostsync: {e}")
+        return EXIT_USAGE
+    except (DeviceProblem, LinkError, HostDBError, AuthError) as e:
+        say(f"hostsync: {e}")
+        return EXIT_DEVICE
+    except DeviceError as e:
+        if e.code == "not_authenticated":
+            say(f"hostsync: {NOT_PAIRED}")
+        else:
+            say(f"hostsync: The Walk Coach said: {e}")
+        return EXIT_DEVICE
+    except KeyboardInterrupt:
+        say("hostsync: interrupted; run the same command again to resume.")
+        return EXIT_DEVICE
+    except BrokenPipeError:
+        return EXIT_DEVICE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Export the wearer's data for a spreadsheet or another program: minutes, days or weeks,
+as CSV (with a header) or JSON (an array of objects). Numbers stay numbers, booleans stay
+booleans in JSON ('true'/'false' in CSV), and a missing value is null in JSON, empty in CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+from hostsync.report import daily_totals, local_start, wearer_tz, weekly_summary
+
+if TYPE_CHECKING:
+    from device.config import WearerConfig
+    from device.store import MinuteRow
+
+Kind = Literal["minutes", "days", "weeks"]
+Format = Literal["csv", "json"]
+
+MINUTE_FIELDS = (
+    "seq",
+    "start_utc",
+    "start_local",
+    "steps",
+    "cadence_spm",
+    "moderate",
+    "chip_steps",
+    "clock_trusted",
+)
+DAY_FIELDS = ("date", "steps", "moderate_minutes", "active_minutes")
+WEEK_FIELDS = ("week_start", "goal_minutes", "moderate_minutes", "met_goal", "steps", "active_days")
+FIELDS: dict[str, tuple[str, ...]] = {
+    "minutes": MINUTE_FIELDS,
+    "days": DAY_FIELDS,
+    "weeks": WEEK_FIELDS,
+}
+
+
+class ExportError(ValueError):
+    """The export was refused (unknown kind or format, or the file could not be written)."""
+
+
+def utc_iso(start_utc: int) -> str:
+    """'2026-03-29T00:59:00Z': the minute's start in UTC, ISO 8601."""
+    return dt.datetime.fromtimestamp(start_utc, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def export_records(
+    rows: Sequence[MinuteRow], config: WearerConfig, kind: Kind, today: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """The export as plain dicts (keys = FIELDS[kind], in order), before any formatting.
+
+    minutes: one per row, in seq order (then time) so the export follows the device's log.
+    days: every local day from the first to the last with data; active = minutes with steps.
+    weeks: as in the weekly report (weekly_summary), up to the current week.
+    """
+    if kind == "minutes":
+        tz = wearer_tz(config)
+        ordered = sorted(rows, key=lambda r: (r.seq, r.start_utc))
+        return [
+            {
+                "seq": r.seq,
+                "start_utc": utc_iso(r.start_utc),
+                "start_local": local_start(r.start_utc, tz).isoformat(),
+                "steps": r.steps,
+                "cadence_spm": _finite_or_none(r.cadence_spm),
+                "moderate": bool(r.moderate),
+                "chip_steps": r.chip_steps,
+                "clock_trusted": bool(r.clock_trusted),
+            }
+            for r in ordered
+        ]
+    if kind == "days":
+        return [
+            {
+                "date": d.day.isoformat(),
+                "steps": d.steps,
+                "moderate_minutes": d.moderate_minutes,
+                "active_minutes": d.active_minutes,
+            }
+            for d in daily_totals(rows, config)
+        ]
+    if kind == "weeks":
+        return [
+            {
+                "week_start": s.week_start.isoformat(),
+                "goal_minutes": s.goal_minutes,
+                "moderate_minutes": s.moderate_minutes,
+                "met_goal": s.met_goal,
+                "steps": s.steps,
+                "active_days": s.active_days,
+            }
+            for s in weekly_summary(rows, config, today)
+        ]
+    raise ExportError(f"unknown export kind {kind!r}: use minutes, days or weeks")
+
+
+def export_rows(
+    rows: Sequence[MinuteRow],
+    config: WearerConfig,
+    kind: Kind,
+    fmt: Format,
+    out: Path | str | TextIO,
+    today: dt.date | None = None,
+) -> int:
+    """Write the export to out (a path, written atomically, or an open text stream); returns the
+    number of records written. An empty row list gives a header-only CSV or '[]'."""
+    if fmt not in ("csv", "json"):
+        raise ExportError(f"unknown export format {fmt!r}: use csv or json")
+    records = export_records(rows, config, kind, today)
+    text = _to_csv(records, FIELDS[kind]) if fmt == "csv" else _to_json(records)
+    if isinstance(out, str | os.PathLike):
+        _write_atomic(Path(out), text)
+    else:
+        out.write(text)
+    return len(records)
+
+
+def _finite_or_none(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _to_csv(records: list[dict[str, Any]], fields: tuple[str, ...]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for rec in records:
+        writer.writerow({k: _csv_cell(v) for k, v in rec.items()})
+    return buf.getvalue()
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _to_json(records: list[dict[str, Any]]) -> str:
+    """One object per line: readable, diff-able, and fast (the C encoder, unlike indent=)."""
+    if not records:
+        return "[]\n"
+    lines = (json.dumps(r, ensure_ascii=False, allow_nan=False) for r in records)
+    return "[\n" + ",\n".join(lines) + "\n]\n"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,292 @@
+"""The host side of the USB link: request/reply over pyserial, and a session speaking the protocol.
+
+DeviceLink sends one request frame and waits for the reply with the same request id (stale
+replies from an earlier, cut-off request are dropped). HostSession wraps each message type in a
+method and does the host half of pairing and authentication (see device/sync/PROTOCOL.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import serial
+
+from device.config import WearerConfig
+from device.store import MinuteRow
+from device.sync import pairing
+from device.sync.protocol import (
+    PROTOCOL_VERSION,
+    SUPPORTED_VERSIONS,
+    Frame,
+    FrameDecoder,
+    MsgType,
+    ProtocolError,
+    decode_rows,
+    encode_frame,
+    reply_type,
+)
+
+try:
+    from termios import error as _TermiosError
+except ImportError:  # pragma: no cover - not POSIX
+    _TermiosError = OSError  # type: ignore[misc,assignment]
+
+# What a vanished port raises: pyserial's own, the OS's, and termios (tcdrain), not an OSError.
+IO_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, _TermiosError)
+
+
+class LinkError(Exception):
+    """The link failed (port busy or gone, timeout, garbled reply); the message is plain."""
+
+
+class DeviceError(Exception):
+    """The device answered with an ERROR reply."""
+
+    def __init__(self, code: str, message: str, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.extra = extra or {}
+
+
+class AuthError(Exception):
+    """The device's own proof did not check out (not the device we paired with)."""
+
+
+def open_port(path: str, timeout: float = 0.05) -> Any:
+    """Open the serial port exclusively, with plain messages for the usual failures."""
+    try:
+        return serial.serial_for_url(path, timeout=timeout, write_timeout=5.0, exclusive=True)
+    except serial.SerialException as e:
+        text = str(e)
+        if "exclusively lock" in text or "Device or resource busy" in text or "[Errno 16]" in text:
+            raise LinkError(f"Serial port {path} is busy: another program is using it. "
+                            "Close it and try again.") from None
+        if "No such file" in text or "[Errno 2]" in text:
+            raise LinkError(f"Serial port {path} does not exist. Is the Walk Coach plugged in?"
+                            ) from None
+        if "Permission denied" in text or "[Errno 13]" in text:
+            raise LinkError(f"No permission to open {path}. Add yourself to the 'dialout' "
+                            "group (then log out and in again).") from None
+        raise LinkError(f"Cannot open serial port {path}: {text}") from None
+    except (OSError, ValueError, _TermiosError) as e:
+        raise LinkError(f"Cannot open serial port {path}: {e}") from None
+
+
+class DeviceLink:
+    """Request/reply over any pyserial-like port (read/write/in_waiting/close)."""
+
+    def __init__(self, port: Any, timeout: float = 5.0) -> None:
+        self.port = port
+        self.timeout = timeout
+        self._decoder = FrameDecoder()
+        self._next_id = secrets.randbits(32)  # stale replies to another run never match
+        self.bytes_sent = 0
+        self.bytes_received = 0
+
+    @classmethod
+    def open(cls, path: str, timeout: float = 5.0) -> DeviceLink:
+        return cls(open_port(path), timeout)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.port.close()
+
+    def __enter__(self) -> DeviceLink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(self, msg_type: MsgType, payload: dict[str, Any] | None = None,
+                timeout: float | None = None) -> dict[str, Any]:
+        """Send one request; return the reply body or raise DeviceError / LinkError."""
+        self._next_id = (self._next_id + 1) & 0xFFFFFFFF
+        rid = self._next_id
+        frame = encode_frame(msg_type, rid, payload or {})
+        try:
+            self.port.write(frame)
+            self.port.flush()
+        except IO_ERRORS as e:
+            raise LinkError(f"The Walk Coach was disconnected ({e}).") from None
+        self.bytes_sent += len(frame)
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        want = reply_type(msg_type)
+        while True:
+            try:
+                data = self.port.read(max(1, self.port.in_waiting))
+            except (*IO_ERRORS, TypeError) as e:
+                raise LinkError(f"The Walk Coach was disconnected ({e}).") from None
+            self.bytes_received += len(data)
+            for ev in self._decoder.feed(data) if data else ():
+                if not isinstance(ev, Frame):
+                    if ev.request_id == rid:
+                        raise LinkError("The reply from the Walk Coach was garbled; "
+                                        "try again (check the cable).")
+                    continue
+                if ev.request_id != rid:
+                    continue  # a late reply to an earlier request
+                return self._reply_body(ev, want)
+            if time.monotonic() > deadline:
+                self._decoder.reset()
+                raise LinkError("The Walk Coach did not answer in time. Is the sync "
+                                "running on it? Unplug it, plug it in again and retry.")
+
+    @staticmethod
+    def _reply_body(frame: Frame, want: int) -> dict[str, Any]:
+        try:
+            body = frame.json()
+        except ProtocolError as e:
+            raise LinkError(f"Unreadable reply from the Walk Coach: {e}") from None
+        if frame.msg_type == MsgType.ERROR:
+            code = str(body.get("code", "error"))
+            message = str(body.get("message", "error"))
+            extra = {k: v for k, v in body.items() if k not in ("code", "message")}
+            raise DeviceError(code, message, extra)
+        if frame.msg_type != want:
+            raise LinkError(f"Unexpected reply type {frame.msg_type:#x} from the Walk Coach.")
+        return body
+
+
+@dataclass
+class PendingPairing:
+    """The host half of a pairing exchange while the caregiver reads the code."""
+
+    device_id: str
+    private: int
+    transcript: bytes
+    shared: bytes
+
+
+@dataclass(frozen=True)
+class PullPage:
+    rows: list[MinuteRow]
+    last_seq: int
+    acked_seq: int
+    more: bool
+
+
+class HostSession:
+    """One conversation with a device: hello, pair or authenticate, then requests."""
+
+    def __init__(self, link: DeviceLink) -> None:
+        self.link = link
+        self.device_id: str | None = None
+        self.hello_info: dict[str, Any] = {}
+
+    def hello(self) -> dict[str, Any]:
+        body = self.link.request(MsgType.HELLO, {"versions": list(SUPPORTED_VERSIONS),
+                                                 "host": "hostsync"})
+        if body.get("version") != PROTOCOL_VERSION or not isinstance(body.get("device_id"), str):
+            raise LinkError(f"The device speaks protocol version {body.get('version')!r}; "
+                            f"this hostsync speaks {PROTOCOL_VERSION}.")
+        self.device_id = body["device_id"]
+        self.hello_info = body
+        return body
+
+    def pair_begin(self) -> PendingPairing:
+        private, host_public = pairing.dh_keypair()
+        body = self.link.request(MsgType.PAIR_BEGIN, {"host_public": host_public.hex()})
+        try:
+            nonce = bytes.fromhex(body["pair_nonce"])
+            device_public = bytes.fromhex(body["device_public"])
+            shared = pairing.dh_shared(private, device_public)
+            device_id = str(body["device_id"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise LinkError(f"Malformed pairing reply from the device: {e}") from None
+        transcript = pairing.pairing_transcript(device_id, nonce, host_public, device_public)
+        return PendingPairing(device_id, private, transcript, shared)
+
+    def pair_confirm(self, pending: PendingPairing, code: str) -> bytes:
+        """Prove the code; return the derived per-device secret (DeviceError on a wrong code)."""
+        proof = pairing.pair_host_proof(pairing.normalise_code(code), pending.transcript)
+        body = self.link.request(MsgType.PAIR_CONFIRM, {"proof": proof.hex()})
+        secret = pairing.derive_secret(pending.shared, pending.transcript)
+        try:
+            device_proof = bytes.fromhex(body["device_proof"])
+        except (KeyError, TypeError, ValueError):
+            device_proof = b""
+        if not pairing.same(device_proof, pairing.pair_device_proof(secret, pending.transcript)):
+            raise AuthError("The device's pairing answer did not check out.")
+        return secret
+
+    def authenticate(self, secret: bytes) -> None:
+        if self.device_id is None:
+            self.hello()
+        assert self.device_id is not None
+        body = self.link.request(MsgType.AUTH_BEGIN)
+        try:
+            device_nonce = bytes.fromhex(body["device_nonce"])
+        except (KeyError, TypeError, ValueError):
+            raise LinkError("Malformed authentication challenge from the device.") from None
+        host_nonce = pairing.new_nonce()
+        proof = pairing.auth_host_proof(secret, device_nonce, host_nonce, self.device_id)
+        reply = self.link.request(MsgType.AUTH_FINISH,
+                                  {"host_nonce": host_nonce.hex(), "proof": proof.hex()})
+        expected = pairing.auth_device_proof(secret, device_nonce, host_nonce, self.device_id)
+        try:
+            got = bytes.fromhex(reply["device_proof"])
+        except (KeyError, TypeError, ValueError):
+            got = b""
+        if not pairing.same(got, expected):
+            raise AuthError("The device could not prove it holds this computer's pairing.")
+
+    def status(self) -> dict[str, Any]:
+        return self.link.request(MsgType.STATUS)
+
+    def set_clock(self, utc: float, tz: str) -> int:
+        """Set the device clock and zone; returns how many rows were re-anchored."""
+        return int(self.link.request(MsgType.SET_CLOCK, {"utc": utc, "tz": tz})["reanchored"])
+
+    def pull(self, after: int, limit: int) -> PullPage:
+        body = self.link.request(MsgType.PULL, {"after": after, "limit": limit})
+        try:
+            rows = decode_rows(body)
+            return PullPage(rows, int(body["last_seq"]), int(body["acked_seq"]),
+                            bool(body["more"]))
+        except (ProtocolError, KeyError, TypeError, ValueError) as e:
+            raise LinkError(f"Malformed rows from the device: {e}") from None
+
+    def ack(self, seq: int) -> int:
+        return int(self.link.request(MsgType.ACK, {"seq": seq})["acked_seq"])
+
+    def get_config(self) -> WearerConfig:
+        return WearerConfig.from_json(self.link.request(MsgType.GET_CONFIG)["config"])
+
+    def set_config(self, cfg: WearerConfig) -> WearerConfig:
+        body = self.link.request(MsgType.SET_CONFIG, {"config": cfg.to_json()})
+        return WearerConfig.from_json(body["config"])
+
+    def set_config_json(self, obj: Any) -> dict[str, Any]:
+        """Push raw JSON (the device validates it); for tests of the device's refusal."""
+        return self.link.request(MsgType.SET_CONFIG, {"config": obj})
+
+    def list_traces(self) -> list[dict[str, Any]]:
+        return list(self.link.request(MsgType.LIST_TRACES)["traces"])
+
+    def fetch_trace(self, name: str, chunk: int = 32 * 1024,
+                    progress: Callable[[int, int], None] | None = None) -> bytes:
+        """The whole trace file, chunk by chunk, each chunk and the whole checked by SHA-256."""
+        parts: list[bytes] = []
+        offset = 0
+        while True:
+            body = self.link.request(MsgType.FETCH_TRACE,
+                                     {"name": name, "offset": offset, "length": chunk})
+            data = base64.b64decode(body["data"])
+            if hashlib.sha256(data).hexdigest() != body["sha256"]:
+                raise LinkError(f"Trace {name}: chunk at {offset} failed its checksum.")
+            parts.append(data)
+            offset += len(data)
+            if progress:
+                progress(offset, int(body["size"]))
+            if body["eof"] or not data:
+                whole = b"".join(parts)
+                if hashlib.sha256(whole).hexdigest() != body.get("file_sha256"):
+                    raise LinkError(f"Trace {name}: the file checksum does not match.")
+                return whole
