@@ -282,8 +282,14 @@ def _make_display(opts: RunOptions, clock: DeviceClock):
     except DisplayUnavailable as exc:
         log.error("display: %s", exc)
         return None
+    from device.core.progress import wearer_zone
+
+    def local_now() -> dt.datetime:
+        zone = wearer_zone(clock.store.get_config())
+        return dt.datetime.fromtimestamp(clock.utc_now(), dt.UTC).astimezone(zone)
+
     timeout = opts.hardware.sleep_after_s if opts.simulate is None else None
-    return DisplayController(device, idle_timeout_s=timeout)
+    return DisplayController(device, idle_timeout_s=timeout, wall_clock=local_now)
 
 
 def _connect_button(opts: RunOptions, display):

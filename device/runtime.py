@@ -17,11 +17,14 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
 
 from device.clock import DeviceClock
 from device.core.aggregator import MinuteSummary
 from device.core.pipeline import StepPipeline
-from device.core.progress import WeekProgress, week_progress
+from device.core.progress import WeekProgress, week_progress_arrays
 from device.sources import ImuBatch, ImuSource
 from device.status import DeviceStatus
 from device.store import MinuteRow, Store, StoreError, StoreFull
@@ -77,6 +80,8 @@ class DeviceRuntime:
         self.minutes_written = 0
         self.steps_total = 0
         self._last_refresh = -math.inf
+        self._base: WeekProgress | None = None
+        self._base_rows = -1
 
     # -- the loop body -------------------------------------------------------------------------
     def process(self, batch: ImuBatch) -> list[MinuteSummary]:
@@ -194,33 +199,57 @@ class DeviceRuntime:
         )
 
     def compute_progress(self) -> WeekProgress:
+        """Progress from the stored (and buffered) minutes: weeks of rows, so once a minute."""
         now = self.clock.utc_now()
         since = int(now - PROGRESS_HISTORY_DAYS * 86400)
-        rows = self.store.minutes_between(since, int(now) + 86400)
-        rows += [r for r in self._pending if r.start_utc >= since]
-        open_minute = self.pipeline.aggregator.open_minute() if self.pipeline else None
-        if open_minute is not None:
-            rows.append(
-                MinuteRow(int(open_minute.start_s), open_minute.steps, open_minute.cadence_spm,
-                          open_minute.moderate, None, self._trusted, self.clock.boot_id, 0.0)
-            )
-        return week_progress(rows, self.config, now, first_data_utc=self.store.first_data_utc())
+        start, steps, moderate = self.store.minute_arrays_between(since, int(now) + 86400)
+        pending = [r for r in self._pending if r.start_utc >= since]
+        if pending:
+            start = np.concatenate([start, [r.start_utc for r in pending]])
+            steps = np.concatenate([steps, [r.steps for r in pending]])
+            moderate = np.concatenate([moderate, [r.moderate for r in pending]])
+        return week_progress_arrays(start, steps, moderate, self.config, now,
+                                    self.store.first_data_utc())
 
     def refresh(self, force: bool = False) -> None:
-        """Recompute what the screens show (at most once per simulated second unless forced)."""
+        """Update what the screens show.
+
+        The week's numbers are recomputed when a minute has been closed (or when forced); in
+        between, only the live parts (today's steps so far, cadence) change, which is cheap.
+        """
         now = self.clock.monotonic()
         if not force and now - self._last_refresh < 1.0:
             return
         self._last_refresh = now
-        self.config = self.store.get_config()
-        if self.pipeline is not None:
-            self.pipeline.aggregator.threshold_spm = self.config.threshold_spm
-        try:
-            self.progress = self.compute_progress()
-        except StoreError as exc:
-            self.storage_problem = f"Storage error: {exc}"
+        written = self.minutes_written + len(self._pending)
+        if force or self._base is None or written != self._base_rows:
+            self.config = self.store.get_config()
+            if self.pipeline is not None:
+                self.pipeline.aggregator.threshold_spm = self.config.threshold_spm
+            try:
+                self._base = self.compute_progress()
+                self._base_rows = written
+            except StoreError as exc:
+                self.storage_problem = f"Storage error: {exc}"
+        self.progress = self._with_open_minute(self._base)
         if self.display is not None:
             self.display.update(self.progress, self.status())
+
+    def _with_open_minute(self, base: WeekProgress | None) -> WeekProgress | None:
+        """The stored progress plus the minute being counted now."""
+        open_minute = self.pipeline.aggregator.open_minute() if self.pipeline else None
+        if base is None or open_minute is None or open_minute.steps == 0:
+            return base
+        extra = 1 if open_minute.moderate else 0
+        days = list(base.day_minutes)
+        days[base.today_index] += extra
+        return replace(
+            base,
+            today_steps=base.today_steps + open_minute.steps,
+            today_moderate_minutes=base.today_moderate_minutes + extra,
+            moderate_minutes=base.moderate_minutes + extra,
+            day_minutes=tuple(days),
+        )
 
     def tick(self) -> None:
         if self.display is not None:

@@ -28,6 +28,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from device.config import ConfigError, WearerConfig
 
 STORE_FILENAME = "walkcoach.sqlite3"
@@ -304,6 +306,20 @@ class Store:
             (math.floor(start_utc), math.ceil(end_utc)),
         )
         return [_row(r) for r in rows]
+
+    def minute_arrays_between(
+        self, start_utc: int, end_utc: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(start_utc, steps, moderate) arrays of the rows in [start_utc, end_utc) that hold
+        steps: the lean read the screens' progress needs once a minute (minutes without steps
+        add nothing to any total, and are most of a day)."""
+        rows = self._query(
+            "SELECT start_utc, steps, moderate FROM minutes "
+            "WHERE start_utc >= ? AND start_utc < ? AND steps > 0",
+            (math.floor(start_utc), math.ceil(end_utc)),
+        )
+        data = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+        return data[:, 0], data[:, 1], data[:, 2].astype(bool)
 
     def minute_count(self) -> int:
         """How many minute rows are stored."""

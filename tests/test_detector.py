@@ -109,7 +109,7 @@ def test_counts_steady_walking_from_slow_to_brisk(spm: float) -> None:
 
 @pytest.mark.parametrize("n", [4, 5, 8])
 def test_short_bouts_are_counted_from_their_first_step(n: int) -> None:
-    t, acc, truth = walk(n, 100)
+    t, acc, _ = walk(n, 100)
     assert count(t, acc).size == n
 
 

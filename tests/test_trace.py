@@ -56,7 +56,9 @@ def test_plain_csv_without_gyro_and_equal_timestamps(tmp_path: Path) -> None:
         ("# a: b\nt,ax,ay,az\n0,1,2,3\n\n0.1,1,2,3\n0.05,1,2,3\n", ":6: time goes backwards"),
     ],
 )
-def test_malformed_traces_name_file_line_and_reason(tmp_path: Path, text: str, expected: str) -> None:
+def test_malformed_traces_name_file_line_and_reason(
+    tmp_path: Path, text: str, expected: str
+) -> None:
     path = _write(tmp_path / "bad.csv", text)
     with pytest.raises(TraceError) as info:
         read_trace(path)
@@ -100,7 +102,7 @@ def test_arbitrary_text_is_read_or_refused_cleanly(tmp_path: Path, text: str) ->
         assert np.isfinite(trace.acc).all() and (np.diff(trace.t) >= 0).all()
 
 
-def test_cli_bad_input_exit_2_one_line_no_traceback(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_bad_input_exit_2_one_line_no_traceback(tmp_path: Path, capsys) -> None:
     bad = _write(tmp_path / "bad.csv", "t,ax,ay,az\n0,1,2,3\n0.1,1,2\n")
     for argv in (["replay", str(bad)], ["replay", str(tmp_path / "none.csv")],
                  ["replay", str(_write(tmp_path / "empty.csv", ""))]):
