@@ -130,6 +130,10 @@ class RunOptions:
     hardware: HardwareConfig = field(default_factory=HardwareConfig)
     summary: Callable[[str], None] = print
     max_seconds: float | None = None   # stop after this much source time (simulations, tests)
+    samples: tuple[Any, Any] | None = None   # (t, acc) to simulate instead of a trace file
+    linger: threading.Event | None = None    # keep serving sync after the source ends, until set
+    source_ended: threading.Event | None = None  # set when the source has run out (demo, tests)
+    on_pairing_code: Callable[[str | None], None] | None = None  # what the screen shows, for demo
 
 
 def run_device(opts: RunOptions) -> int:
@@ -139,14 +143,19 @@ def run_device(opts: RunOptions) -> int:
     sim_clock: SimulatedClock | None = None
     source: ImuSource
     source_errors: tuple[type[BaseException], ...] = ()
-    if opts.simulate is not None:
-        from device.trace import read_trace
+    if opts.simulate is not None or opts.samples is not None:
+        if opts.samples is not None:
+            t, acc = opts.samples
+        else:
+            from device.trace import read_trace
 
-        trace = read_trace(opts.simulate)
-        start = opts.start_utc if opts.start_utc is not None else time.time() - trace.duration_s
+            trace = read_trace(opts.simulate)
+            t, acc = trace.t, trace.acc
+        duration = float(t[-1] - t[0]) if len(t) else 0.0
+        start = opts.start_utc if opts.start_utc is not None else time.time() - duration
         sim_clock = SimulatedClock(start)
         clock = DeviceClock(store, monotonic=sim_clock.monotonic, wall=sim_clock.wall)
-        source = TraceSource(trace.t, trace.acc)
+        source = TraceSource(t, acc)
     else:
         clock = DeviceClock(store)
         source, source_errors = _open_imu(opts.hardware)
@@ -171,12 +180,15 @@ def run_device(opts: RunOptions) -> int:
         def pairing_code(code: str | None) -> None:
             pairing.show(code)  # the display controller switches to the Pairing screen itself
             runtime.refresh(force=True)
+            runtime.tick()
+            if opts.on_pairing_code is not None:
+                opts.on_pairing_code(code)
 
         agent = SyncAgent(opts.serial_port, opts.data_dir, clock, device_id,
                           show_pairing_code=pairing_code,
                           on_config_changed=lambda _cfg: runtime.refresh(force=True))
         agent.start()
-    button = _connect_button(opts, display) if opts.simulate is None else None
+    button = _connect_button(opts, display) if sim_clock is None else None
 
     stop = threading.Event()
     _install_signal_handlers(stop)
@@ -191,6 +203,12 @@ def run_device(opts: RunOptions) -> int:
     try:
         run_loop(runtime, source, should_stop=stop.is_set, on_batch=on_batch, pace=pace,
                  source_error=source_errors)
+        if opts.source_ended is not None:
+            opts.source_ended.set()
+        while opts.linger is not None and not opts.linger.is_set() and not stop.is_set():
+            opts.linger.wait(0.1)  # the trace has ended; sync and screens go on
+            runtime.refresh()
+            runtime.tick()
     finally:
         source.close()
         if agent is not None:
@@ -207,6 +225,13 @@ def run_device(opts: RunOptions) -> int:
 
 def _close_display(display) -> None:
     """Blank the OLED / write the GIF (luma devices finish their output in cleanup())."""
+    writer = getattr(display.device, "write_animation", None)  # luma.emulator gifanim
+    if writer is not None:
+        try:
+            writer()
+        except OSError as exc:
+            log.error("cannot write the screens GIF: %s", exc)
+        return
     with contextlib.suppress(Exception):
         display.device.cleanup()
 
@@ -288,7 +313,8 @@ def _make_display(opts: RunOptions, clock: DeviceClock):
         zone = wearer_zone(clock.store.get_config())
         return dt.datetime.fromtimestamp(clock.utc_now(), dt.UTC).astimezone(zone)
 
-    timeout = opts.hardware.sleep_after_s if opts.simulate is None else None
+    simulating = opts.simulate is not None or opts.samples is not None
+    timeout = None if simulating else opts.hardware.sleep_after_s  # a simulation stays awake
     return DisplayController(device, idle_timeout_s=timeout, wall_clock=local_now)
 
 
@@ -305,15 +331,41 @@ def _connect_button(opts: RunOptions, display):
         return None
 
 
+class ReconnectingImu:
+    """An IMU source that survives a missing or vanished chip.
+
+    While the chip cannot be reached, read() raises the factory's error (the loop shows it as a
+    sensor problem and keeps the screens and sync going); the next read() tries again.
+    """
+
+    def __init__(self, open_source: Callable[[], ImuSource],
+                 errors: tuple[type[BaseException], ...]) -> None:
+        self._open = open_source
+        self._errors = errors
+        self._source: ImuSource | None = None
+
+    def read(self) -> ImuBatch | None:
+        if self._source is None:
+            self._source = self._open()
+        try:
+            return self._source.read()
+        except self._errors:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._source is not None:
+            with contextlib.suppress(Exception):
+                self._source.close()
+            self._source = None
+
+
 def _open_imu(hw: HardwareConfig) -> tuple[ImuSource, tuple[type[BaseException], ...]]:
-    from device.lsm6ds import ImuUnavailable, Lsm6dsSource, open_i2c_bus
+    from device.lsm6ds import ImuUnavailable, Lsm6dsSource
 
     address: str | int = hw.imu_address if hw.imu_address == "auto" else int(hw.imu_address, 0)
-    try:
-        source = Lsm6dsSource(open_i2c_bus(hw.i2c_bus), address=address)
-    except ImuUnavailable:
-        raise
-    return source, (ImuUnavailable,)
+    errors = (ImuUnavailable,)
+    return ReconnectingImu(lambda: Lsm6dsSource.on_pi(hw.i2c_bus, address), errors), errors
 
 
 __all__ = ["HardwareConfig", "RunOptions", "StoreError", "default_data_dir", "run_device"]

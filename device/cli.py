@@ -179,6 +179,157 @@ def cmd_run(args: argparse.Namespace) -> int:
 DEFAULT_DATA_DIR = Path("/var/lib/walkcoach")
 
 
+# -- record, selftest ---------------------------------------------------------------------------
+def _add_record(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "record",
+        help="record a raw IMU trace from the chip (on the Pi)",
+        description="Record the IMU's raw samples to OUT in the trace format (CSV, .gz to "
+                    "compress), so a field recording can be replayed with `pedometer replay`. "
+                    "Stop the pedometer service first: it holds the I2C bus.",
+    )
+    p.add_argument("out", type=Path, metavar="OUT.csv", help="file to write (.csv or .csv.gz)")
+    p.add_argument("--duration", type=float, metavar="S", help="seconds to record (default: "
+                   "until Ctrl-C)")
+    p.add_argument("--config", type=Path, metavar="FILE", help="hardware config TOML")
+    p.set_defaults(func=cmd_record)
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from device.app import HardwareConfig
+    from device.lsm6ds import ImuUnavailable, Lsm6dsSource
+    from device.record import record_trace
+
+    try:
+        hw = HardwareConfig.load(args.config)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    address = hw.imu_address if hw.imu_address == "auto" else int(hw.imu_address, 0)
+    try:
+        source = Lsm6dsSource.on_pi(hw.i2c_bus, address)
+    except ImuUnavailable as exc:
+        print(f"pedometer record: {exc}", file=sys.stderr)
+        return 1
+    print(f"recording {source.chip.name} at {source.rate_hz:g} Hz to {args.out} "
+          "(Ctrl-C to stop)", file=sys.stderr)
+    try:
+        rows = record_trace(source, args.out, duration_s=args.duration)
+    except KeyboardInterrupt:
+        rows = None
+    except OSError as exc:
+        raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    finally:
+        source.close()
+    print(f"wrote {args.out}" + (f" ({rows} samples)" if rows is not None else ""))
+    return 0
+
+
+def _add_selftest(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "selftest",
+        help="check the IMU, display, button, USB port and storage, in plain words",
+        description="Look for every part of the device and say what is missing or wrong. "
+                    "Exit status 0 when all parts are found, 1 otherwise.",
+    )
+    p.add_argument("--config", type=Path, metavar="FILE", help="hardware config TOML")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, metavar="DIR",
+                   help="the device's data directory (default %(default)s)")
+    p.set_defaults(func=cmd_selftest)
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from device.app import HardwareConfig
+    from device.selftest import format_checks, run_selftest
+
+    try:
+        hw = HardwareConfig.load(args.config)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    checks = run_selftest(hw, args.data_dir)
+    print(format_checks(checks))
+    return 0 if all(c.ok for c in checks) else 1
+
+
+# -- screens, demo -------------------------------------------------------------------------------
+def _add_screens(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "screens",
+        help="render every OLED screen to PNG (4x) for people to look at",
+        description="Render the Week, Today, Plan, Status and Pairing screens to DIR/<screen>.png "
+                    "at 4x, from sample data, or from a device's stored data with --data-dir.",
+    )
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the PNGs")
+    p.add_argument("--data-dir", type=Path, metavar="DIR",
+                   help="render this device data directory's progress instead of sample data")
+    p.set_defaults(func=cmd_screens)
+
+
+def cmd_screens(args: argparse.Namespace) -> int:
+    from device.display.render_all import render_all
+
+    progress = status = wall = None
+    if args.data_dir is not None:
+        progress, status, wall = _stored_view(args.data_dir)
+    try:
+        paths = render_all(args.out, progress, status, wall)
+    except OSError as exc:
+        raise UserError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _stored_view(data_dir: Path):
+    import datetime as dt
+
+    from device.core.progress import wearer_zone, week_progress_arrays
+    from device.status import DeviceStatus
+    from device.store import STORE_FILENAME, Store, StoreError
+
+    if not (data_dir / STORE_FILENAME).exists():
+        raise UserError(f"{data_dir}: no device data here ({STORE_FILENAME} not found)")
+    try:
+        with Store.in_dir(data_dir) as store:
+            cfg = store.get_config()
+            last = store.minutes_after(max(0, store.last_seq() - 1), limit=1)
+            now = float(last[-1].start_utc + 60) if last else dt.datetime.now(dt.UTC).timestamp()
+            arrays = store.minute_arrays_between(int(now) - 42 * 86400, int(now) + 86400)
+            progress = week_progress_arrays(*arrays, cfg, now, store.first_data_utc())
+            status = DeviceStatus(threshold_spm=cfg.threshold_spm, wearer_label=cfg.wearer_label,
+                                  paired=store.get_meta("sync_secret") is not None)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    wall = dt.datetime.fromtimestamp(now, dt.UTC).astimezone(wearer_zone(cfg))
+    return progress, status, wall
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="the whole product on one computer: a simulated wearer, the device, hostsync",
+        description="A simulated wearer walks on several days (a real recording played through "
+                    "the device pipeline); the device stores minutes and draws its screens to a "
+                    "GIF; the real hostsync command pairs over a virtual USB cable (two "
+                    "pseudo-terminals), pulls the data, sets a plan and writes the weekly report.",
+    )
+    p.add_argument("--out", type=Path, default=Path("walkcoach-demo"), metavar="DIR",
+                   help="where the device data, host database, GIF and report go "
+                        "(default: %(default)s)")
+    p.add_argument("--days", type=int, default=5, metavar="N",
+                   help="days of walking to simulate, 1-7 (default %(default)s)")
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from device.demo import run_demo
+
+    if not 1 <= args.days <= 7:
+        raise UserError("--days must be between 1 and 7")
+    if (args.out / "device").exists() or (args.out / "host.sqlite3").exists():
+        raise UserError(f"{args.out} already holds a demo; remove it or pass --out NEWDIR")
+    return run_demo(args.out, args.days)
+
+
 def _parse_start(text: str) -> float:
     import datetime as dt
 
@@ -205,7 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_replay, _add_run]
+_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_demo, _add_run, _add_replay, _add_screens, _add_selftest, _add_record,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

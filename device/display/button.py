@@ -87,6 +87,11 @@ class PressButton:
         if self._clock() - pressed_at >= self._min_press_s:
             self._on_short()
 
+    @property
+    def is_pressed(self) -> bool:
+        """The button's state now (a self-test checks it reads released)."""
+        return bool(self._button.is_pressed)
+
     def close(self) -> None:
         """Release the GPIO pin."""
         self._button.close()

@@ -1,0 +1,82 @@
+"""Speed benchmark of the step pipeline (sampler + detector + aggregator), parsing excluded.
+
+    .venv/bin/python tests/bench/bench_speed.py [--hours 24] [--rate 100]
+
+A day of 100 Hz hip data is generated one second at a time (tests/bench/daylife.py) and fed to
+`StepPipeline` in the device's one-second batches; only the pipeline calls are timed. Prints the
+seconds for the day, times real time, the cost of one 1-second chunk (median and 99th
+percentile, microseconds) and the pipeline's peak Python memory (tracemalloc).
+Budget (DESIGN.md / issue): 24 h in <= 3 s here, a chunk in <= 1 ms, memory bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from device.core.pipeline import StepPipeline  # noqa: E402
+from tests.bench.daylife import day_chunks  # noqa: E402
+
+
+def run(hours: float, rate: float, chunk_s: int) -> dict[str, float]:
+    pipe = StepPipeline()
+    costs = []
+    steps = minutes = 0
+    for t, acc in day_chunks(rate, seconds=int(hours * 3600), chunk_s=chunk_s):
+        t0 = time.perf_counter()
+        out = pipe.feed(t, acc)
+        costs.append(time.perf_counter() - t0)
+        steps += out.step_times_s.size
+        minutes += len(out.minutes)
+    t0 = time.perf_counter()
+    out = pipe.finish()
+    costs.append(time.perf_counter() - t0)
+    total = float(np.sum(costs))
+    return {"seconds": total, "x_real_time": hours * 3600 / total,
+            "chunk_us_mean": total / len(costs) * 1e6,
+            "chunk_us_max": float(np.max(costs)) * 1e6,
+            "chunk_us_p99": float(np.percentile(costs, 99)) * 1e6,
+            "steps": steps + out.step_times_s.size, "minutes": minutes + len(out.minutes)}
+
+
+def peak_memory(hours: float, rate: float) -> float:
+    """Peak traced memory (MB) of the pipeline over a stream (input chunks are small)."""
+    tracemalloc.start()
+    pipe = StepPipeline()
+    for t, acc in day_chunks(rate, seconds=int(hours * 3600)):
+        pipe.feed(t, acc)
+    pipe.finish()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--rate", type=float, default=100.0)
+    args = parser.parse_args()
+    print("| input | device batch | pipeline time | x real time | per batch: mean | p99 | max |"
+          " steps |")
+    print("|---|---|---|---|---|---|---|---|")
+    for chunk in (1, 10):
+        r = run(args.hours, args.rate, chunk)
+        print(f"| {args.hours:g} h at {args.rate:g} Hz | {chunk} s | {r['seconds']:.2f} s | "
+              f"{r['x_real_time']:,.0f} | {r['chunk_us_mean']:.0f} us | "
+              f"{r['chunk_us_p99']:.0f} us | {r['chunk_us_max']:.0f} us | {r['steps']:,} |")
+    mem_short = peak_memory(1.0, args.rate)
+    mem_long = peak_memory(min(args.hours, 6.0), args.rate)
+    print(f"\npeak pipeline memory (tracemalloc): {mem_short:.2f} MB over 1 h, "
+          f"{mem_long:.2f} MB over {min(args.hours, 6.0):g} h (bounded: does not grow with time)")
+
+
+if __name__ == "__main__":
+    main()
