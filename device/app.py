@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import math
 import os
 import signal
 import threading
@@ -131,6 +132,7 @@ class RunOptions:
     summary: Callable[[str], None] = print
     max_seconds: float | None = None   # stop after this much source time (simulations, tests)
     samples: tuple[Any, Any] | None = None   # (t, acc) to simulate instead of a trace file
+    source: ImuSource | None = None          # any simulated source (benchmarks stream a day)
     linger: threading.Event | None = None    # keep serving sync after the source ends, until set
     source_ended: threading.Event | None = None  # set when the source has run out (demo, tests)
     on_pairing_code: Callable[[str | None], None] | None = None  # what the screen shows, for demo
@@ -143,7 +145,11 @@ def run_device(opts: RunOptions) -> int:
     sim_clock: SimulatedClock | None = None
     source: ImuSource
     source_errors: tuple[type[BaseException], ...] = ()
-    if opts.simulate is not None or opts.samples is not None:
+    if opts.source is not None:
+        sim_clock = SimulatedClock(opts.start_utc if opts.start_utc is not None else time.time())
+        clock = DeviceClock(store, monotonic=sim_clock.monotonic, wall=sim_clock.wall)
+        source = opts.source
+    elif opts.simulate is not None or opts.samples is not None:
         if opts.samples is not None:
             t, acc = opts.samples
         else:
@@ -309,11 +315,17 @@ def _make_display(opts: RunOptions, clock: DeviceClock):
         return None
     from device.core.progress import wearer_zone
 
-    def local_now() -> dt.datetime:
-        zone = wearer_zone(clock.store.get_config())
-        return dt.datetime.fromtimestamp(clock.utc_now(), dt.UTC).astimezone(zone)
+    zone_cache: dict[str, Any] = {"checked": -math.inf, "zone": dt.UTC}
 
-    simulating = opts.simulate is not None or opts.samples is not None
+    def local_now() -> dt.datetime:
+        """Wall time in the wearer's zone; the zone is re-read from the store once a minute."""
+        now = clock.utc_now()
+        if abs(now - zone_cache["checked"]) > 60:
+            zone_cache["zone"] = wearer_zone(clock.store.get_config())
+            zone_cache["checked"] = now
+        return dt.datetime.fromtimestamp(now, dt.UTC).astimezone(zone_cache["zone"])
+
+    simulating = opts.simulate is not None or opts.samples is not None or opts.source is not None
     timeout = None if simulating else opts.hardware.sleep_after_s  # a simulation stays awake
     return DisplayController(device, idle_timeout_s=timeout, wall_clock=local_now)
 
