@@ -34,7 +34,7 @@ class DaySource:
         self._chunks = day_chunks(rate, seconds=int(hours * 3600))
         self.generate_cpu = 0.0
 
-    def read(self):  # noqa: ANN201 - ImuBatch | None
+    def read(self):
         from device.sources import ImuBatch
 
         c0 = time.process_time()

@@ -5,7 +5,8 @@
 A day of 100 Hz hip data is generated one second at a time (tests/bench/daylife.py) and fed to
 `StepPipeline` in the device's one-second batches; only the pipeline calls are timed. Prints the
 seconds for the day, times real time, the cost of one 1-second chunk (mean, 99th percentile
-and worst, microseconds; the pipeline runs its numpy work every 5 s of samples) and the pipeline's peak Python memory (tracemalloc).
+and worst, microseconds; the pipeline runs its numpy work every 5 s of samples) and the
+pipeline's peak Python memory (tracemalloc).
 Budget (DESIGN.md / issue): 24 h in <= 3 s here, a chunk in <= 1 ms, memory bounded.
 """
 
