@@ -40,10 +40,16 @@ class DetectorParams:
     rms_factor_walking: float = 0.3  # ... or this, once a bout is under way
     min_step_s: float = 0.3          # no two steps closer than this (200 steps/min)
     max_step_s: float = 1.6          # a longer interval ends a bout (37 steps/min)
-    min_bout_steps: int = 4          # steps in a row that make a bout
+    min_bout_steps: int = 4          # steps in a row that make a bout ...
+    weak_ms2: float = 0.5            # ... but when their median peak is below this (m/s²),
+    weak_bout_steps: int = 8         # this many: faint rhythms (a car's bounce) need more proof
     regularity: float = 1.8          # max/min interval allowed when confirming a bout
     stride_regularity: float = 1.15  # max/min of two-step (stride) times when confirming
+    height_spread: float = 3.0       # max/min peak height when confirming (a bump's ringing
+                                     # decays; steps keep their strength)
     rhythm_low: float = 0.4          # while walking: earlier than this x the rhythm is ignored
+    early: float = 0.75              # ... earlier than this x the rhythm counts only if at least
+    early_height: float = 0.6        # this x the bout's typical peak (a push-off bump is smaller)
     rhythm_high: float = 1.7         # ... later than this x the rhythm ends the bout
 
 
@@ -127,6 +133,7 @@ class StepDetector:
         self._pending: list[_Candidate] = []
         self._walking = False
         self._last_step: _Candidate | None = None
+        self._ref_height = 0.0
         self._ref_interval = 0.0
 
     def _start_segment(self, run: GridRun) -> None:
@@ -213,15 +220,20 @@ class StepDetector:
             interval = (cand.index - self._last_step.index) / rate
             if interval < p.rhythm_low * self._ref_interval:
                 return []  # a bump inside the rhythm (e.g. push-off after heel strike)
+            if interval < p.early * self._ref_interval and (
+                cand.height < p.early_height * self._ref_height
+            ):
+                return []  # early and small: the second bump of a slow step
             if interval <= min(p.rhythm_high * self._ref_interval, p.max_step_s):
                 self._ref_interval = 0.75 * self._ref_interval + 0.25 * interval
+                self._ref_height = 0.75 * self._ref_height + 0.25 * cand.height
                 self._last_step = cand
                 return [self._time(cand)]
             self._walking = False  # rhythm broken: this candidate may start a new bout
             self._pending = []
         self._pending.append(cand)
         # Forget candidates that can no longer be part of a bout with this one.
-        horizon = cand.index - p.max_step_s * rate * (p.min_bout_steps - 1)
+        horizon = cand.index - p.max_step_s * rate * (max(p.min_bout_steps, p.weak_bout_steps) - 1)
         self._pending = [c for c in self._pending if c.index >= horizon]
         run = self._regular_tail()
         if run is None:
@@ -230,6 +242,7 @@ class StepDetector:
         self._walking = True
         self._ref_interval = float(np.median(intervals))
         self._last_step = run[-1]
+        self._ref_height = float(np.median([c.height for c in run]))
         self._pending = []
         return [self._time(c) for c in run]
 
@@ -239,10 +252,17 @@ class StepDetector:
         if len(self._pending) < p.min_bout_steps:
             return None
         run = self._pending[-p.min_bout_steps :]
+        if np.median([c.height for c in run]) < p.weak_ms2:
+            if len(self._pending) < p.weak_bout_steps:
+                return None
+            run = self._pending[-p.weak_bout_steps :]
         iv = np.diff([c.index for c in run]) / self.rate_hz
         if iv.min() < p.min_step_s or iv.max() > p.max_step_s:
             return None
         if iv.max() > p.regularity * iv.min():
+            return None
+        heights = [c.height for c in run]
+        if max(heights) > p.height_spread * min(heights):
             return None
         strides = iv[1:] + iv[:-1]  # left/right steps may alternate; strides should not
         if strides.max() > p.stride_regularity * strides.min():
