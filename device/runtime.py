@@ -32,6 +32,7 @@ from device.store import MinuteRow, Store, StoreError, StoreFull
 log = logging.getLogger(__name__)
 
 PROGRESS_HISTORY_DAYS = 42  # the streak looks back this far
+KEEP_DAYS = 120             # acknowledged minutes older than this are deleted, once a day
 
 
 class SimulatedClock:
@@ -80,6 +81,7 @@ class DeviceRuntime:
         self.minutes_written = 0
         self.steps_total = 0
         self._last_refresh = -math.inf
+        self._last_prune = -math.inf
         self._base: WeekProgress | None = None
         self._base_rows = -1
 
@@ -175,10 +177,25 @@ class DeviceRuntime:
             return False
         self.minutes_written += len(self._pending)
         self._pending = []
+        self._prune_daily()
         if self.storage_problem is not None:
             self.storage_problem = None
             self.store.log_event("storage", "space returned; buffered minutes written")
         return True
+
+    def _prune_daily(self) -> None:
+        """Free the SD card of old rows the host already holds (never unacknowledged ones)."""
+        now = self.clock.monotonic()
+        if now - self._last_prune < 86400:
+            return
+        self._last_prune = now
+        try:
+            removed = self.store.prune(KEEP_DAYS, now_utc=self.clock.utc_now())
+        except StoreError as exc:
+            log.warning("prune failed: %s", exc)
+            return
+        if removed:
+            log.info("pruned %d acknowledged minute rows older than %d days", removed, KEEP_DAYS)
 
     @property
     def pending_rows(self) -> int:

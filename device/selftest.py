@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import warnings
 from pathlib import Path
 
 from device.app import HardwareConfig
@@ -40,7 +41,9 @@ def check_button(hw: HardwareConfig) -> CheckResult:
     except ImportError as exc:
         return CheckResult("button", False, f"gpiozero missing ({exc})")
     try:
-        button = PressButton(hw.button_gpio, on_short=lambda: None, on_long=lambda: None)
+        with warnings.catch_warnings():  # gpiozero warns per pin library it cannot load
+            warnings.simplefilter("ignore")
+            button = PressButton(hw.button_gpio, on_short=lambda: None, on_long=lambda: None)
     except ButtonUnavailable as exc:
         return CheckResult("button", False, f"{exc} (is this a Raspberry Pi?)")
     except Exception as exc:

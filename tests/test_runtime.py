@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,6 +19,7 @@ from device.runtime import DeviceRuntime, SimulatedClock, run_loop
 from device.sources import ImuBatch, TraceSource
 from device.store import Store
 from device.trace import write_trace
+from tests.killsoak import committed_rows, soak
 from tests.test_detector import walk
 
 REPO = Path(__file__).resolve().parents[1]
@@ -147,55 +146,12 @@ def test_host_setting_the_clock_re_anchors_untrusted_minutes(tmp_path: Path) -> 
     assert sum(r.steps for r in rows) == runtime.steps_total
 
 
-def _write_long_trace(path: Path) -> None:
-    parts_t, parts_a = [], []
-    offset = 0.0
-    for i in range(12):
-        t, acc, _ = walk(160, 100 + 3 * i, rate_hz=100.0, seed=i)
-        parts_t.append(t + offset)
-        parts_a.append(acc)
-        offset += t[-1] + 0.01
-    write_trace(path, np.concatenate(parts_t), np.concatenate(parts_a))
-
-
-def _rows(db_path: Path) -> dict[int, tuple]:
-    if not db_path.exists():
-        return {}
-    with sqlite3.connect(db_path) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        return {r[0]: r[1:] for r in db.execute("SELECT seq, start_utc, steps FROM minutes")}
-
-
 @pytest.mark.slow
 def test_kill_9_at_random_moments_loses_no_committed_minute(tmp_path: Path) -> None:
-    trace = tmp_path / "long.csv.gz"
-    _write_long_trace(trace)
-    data = tmp_path / "data"
-    db_path = data / "walkcoach.sqlite3"
-    cmd = [sys.executable, "-m", "device.cli", "run", "--simulate", str(trace), "--speed", "600",
-           "--data-dir", str(data), "--display", "none", "--start", "2026-03-02T08:00:00+00:00"]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    rng = random.Random(7)
-    seen: dict[int, tuple] = {}
-    kills = 0
-    while kills < 50:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 1.0))  # start-up ~0.3 s, then 10 min/s
-        proc.kill()  # SIGKILL: no chance to flush
-        proc.wait()
-        kills += 1
-        now = _rows(db_path)
-        for seq, row in seen.items():
-            assert now.get(seq) == row, f"minute seq {seq} lost or changed after kill {kills}"
-        seen = now
-    assert seen, "the simulated device never committed a minute"
-    # The restart carries on: a last run to the end adds rows after the survivors.
-    done = subprocess.run([*cmd[:7], "0", *cmd[8:]], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    final = _rows(db_path)
-    assert set(seen) <= set(final) and max(final) > max(seen)
+    result = soak(tmp_path, kills=50)
+    assert result.rows > 0, "the simulated device never committed a minute"
+    assert not result.lost, result.lost[:5]
+    assert result.final_ok  # the restart carries on after the survivors
 
 
 def test_sigterm_flushes_the_minute_in_progress(tmp_path: Path) -> None:
@@ -208,12 +164,12 @@ def test_sigterm_flushes_the_minute_in_progress(tmp_path: Path) -> None:
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 30
-    while time.time() < deadline and not _rows(data / "walkcoach.sqlite3"):
+    while time.time() < deadline and not committed_rows(data / "walkcoach.sqlite3"):
         time.sleep(0.1)
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
-    rows = _rows(data / "walkcoach.sqlite3")
+    rows = committed_rows(data / "walkcoach.sqlite3")
     summary_steps = int(out.split("steps counted")[1].split()[0])
     assert sum(r[1] for r in rows.values()) == summary_steps > 0
