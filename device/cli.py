@@ -137,15 +137,12 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     import logging
 
-    from device.app import HardwareConfig, RunOptions, default_data_dir, run_device
+    from device.app import RunOptions, default_data_dir, run_device
     from device.store import StoreError
     from device.trace import TraceError
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        hardware = HardwareConfig.load(args.config)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    hardware = _hardware_config(args.config)
     simulating = args.simulate is not None
     display = args.display
     if args.gif:
@@ -179,6 +176,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 DEFAULT_DATA_DIR = Path("/var/lib/walkcoach")
 
 
+def _hardware_config(path: Path | None):
+    """The Pi's hardware TOML (defaults when no file is named); a bad file is a user error."""
+    from device.app import HardwareConfig
+
+    try:
+        return HardwareConfig.load(path)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
 # -- record, selftest ---------------------------------------------------------------------------
 def _add_record(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -196,14 +203,10 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from device.app import HardwareConfig
     from device.lsm6ds import ImuUnavailable, Lsm6dsSource
     from device.record import record_trace
 
-    try:
-        hw = HardwareConfig.load(args.config)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    hw = _hardware_config(args.config)
     address = hw.imu_address if hw.imu_address == "auto" else int(hw.imu_address, 0)
     try:
         source = Lsm6dsSource.on_pi(hw.i2c_bus, address)
@@ -238,13 +241,9 @@ def _add_selftest(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_selftest(args: argparse.Namespace) -> int:
-    from device.app import HardwareConfig
     from device.selftest import format_checks, run_selftest
 
-    try:
-        hw = HardwareConfig.load(args.config)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    hw = _hardware_config(args.config)
     checks = run_selftest(hw, args.data_dir)
     print(format_checks(checks))
     return 0 if all(c.ok for c in checks) else 1
