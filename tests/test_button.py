@@ -322,7 +322,8 @@ def test_button_drives_the_controller(pins: MockFactory, device: CountingDummy) 
     controller = DisplayController(device, on_long_press=lambda: hook_calls.append(1))
     controller.update(sample_progress(), sample_status())
     pin = pins.pin(PIN)
-    button = connect_button(controller, PIN, hold_time=0.05, min_press_s=0.0)
+    # 0.5 s hold: a quick press stays a short press even on a busy CI machine
+    button = connect_button(controller, PIN, hold_time=0.5, min_press_s=0.0)
     try:
         controller.tick(0.0, WALL)
         pin.drive_low()
