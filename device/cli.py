@@ -63,11 +63,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     result = replay(trace, threshold_spm=args.threshold)
     if args.json:
-        obj = result.to_json()
+        print(json.dumps(result.to_json()))  # exactly the contract's object on stdout
         if truth is not None:
-            obj["truth_steps"] = int(truth.size)
-            obj["error_pct"] = _error_pct(result.steps, truth.size)
-        print(json.dumps(obj))
+            err = _error_pct(result.steps, truth.size)
+            print(f"truth {truth.size} steps, ours {result.steps}, error "
+                  f"{'n/a' if err is None else f'{err:+.2f} %'}", file=sys.stderr)
         return 0
     print(format_summary(args.trace, result, truth))
     return 0

@@ -110,3 +110,19 @@ def test_cli_bad_input_exit_2_one_line_no_traceback(tmp_path: Path, capsys) -> N
         err = capsys.readouterr().err
         assert err.startswith("pedometer: error: ") and err.count("\n") == 1
         assert "Traceback" not in err
+
+
+def test_replay_json_with_truth_keeps_stdout_to_the_contract(tmp_path: Path, capsys) -> None:
+    t = np.arange(0, 20, 0.01)
+    acc = np.tile([0.0, 0.0, 9.81], (t.size, 1))
+    trace = tmp_path / "still.csv"
+    write_trace(trace, t, acc)
+    truth = _write(tmp_path / "still.steps.csv", "t\n")
+    assert main(["replay", str(trace), "--json", "--truth", str(truth)]) == 0
+    out, err = capsys.readouterr()
+    import json
+
+    obj = json.loads(out)
+    assert set(obj) == {"duration_s", "steps", "step_times_s", "minutes", "moderate_minutes",
+                        "threshold_spm"}
+    assert obj["steps"] == 0 and "truth 0 steps" in err
