@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import numpy as np
@@ -120,8 +121,6 @@ def test_replay_json_with_truth_keeps_stdout_to_the_contract(tmp_path: Path, cap
     truth = _write(tmp_path / "still.steps.csv", "t\n")
     assert main(["replay", str(trace), "--json", "--truth", str(truth)]) == 0
     out, err = capsys.readouterr()
-    import json
-
     obj = json.loads(out)
     assert set(obj) == {"duration_s", "steps", "step_times_s", "minutes", "moderate_minutes",
                         "threshold_spm"}
