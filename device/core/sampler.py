@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-GRID_RATE_HZ = 25.0
+# 50 Hz, not 25: with a 25 Hz grid, a jittery 25 Hz sensor lands two samples in one cell and
+# none in the next, and the accuracy on recordings resampled to 25 Hz fell (MAE 1.75 % vs 1.49 %).
+GRID_RATE_HZ = 50.0
 
 
 @dataclass(frozen=True)
