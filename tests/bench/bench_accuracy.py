@@ -8,6 +8,10 @@ The baseline is what a textbook would do: |a| band-passed 0.5-3.5 Hz (4th-order 
 zero-phase) and `scipy.signal.find_peaks` with a fixed height and a 0.3 s minimum distance.
 Error % = (counted - truth) / truth; MAE = mean absolute error % over the traces of a group.
 Traces with no true steps report the steps counted (they should be 0).
+
+A second table replays the shared recordings resampled to 25, 50 and 100 Hz (linear
+interpolation, sample-time jitter) and turned to a random clip angle, since the detector is also
+judged on recordings at other rates and orientations.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from device.replay import replay  # noqa: E402
-from device.trace import read_trace, read_truth  # noqa: E402
+from device.synthetic import random_rotation  # noqa: E402
+from device.trace import Trace, read_trace, read_truth  # noqa: E402
 
 DEFAULT_SHARED = REPO.parent / "shared" / "traces"
 
@@ -75,6 +80,33 @@ def collect(shared: Path | None) -> list[Row]:
     return rows
 
 
+def resampled(trace: Trace, rate: float, rng: np.random.Generator) -> Trace:
+    """The recording as a slower (or faster) jittery sensor at a random angle would give it."""
+    t = trace.t - trace.t[0]
+    grid = np.arange(0.0, t[-1], 1.0 / rate)
+    grid = np.sort(np.clip(grid + rng.uniform(0, 0.3 / rate, grid.size), 0, t[-1]))
+    acc = np.column_stack([np.interp(grid, t, trace.acc[:, i]) for i in range(3)])
+    return Trace(t=grid, acc=acc @ random_rotation(rng).T)
+
+
+def rate_table(shared: Path) -> str:
+    out = ["| shared recordings resampled to | ours: MAE % | baseline: MAE % |", "|---|---|---|"]
+    stems = [index.parent / r["trace"] for index in sorted(shared.glob("*/INDEX.csv"))
+             for r in csv.DictReader(index.open())]
+    loaded = [(read_trace(s.with_name(s.name + ".csv.gz")),
+               read_truth(s.with_name(s.name + ".steps.csv")).size) for s in stems]
+    for rate in (25.0, 50.0, 100.0):
+        rng = np.random.default_rng(int(rate))
+        ours, base = [], []
+        for trace, truth in loaded:
+            moved = resampled(trace, rate, rng)
+            ours.append(abs(Row.err(replay(moved).steps, truth)))
+            base.append(abs(Row.err(baseline_steps(moved.t, moved.acc), truth)))
+        out.append(f"| {rate:g} Hz, random angle ({len(loaded)} traces) | {np.mean(ours):.2f} | "
+                   f"{np.mean(base):.2f} |")
+    return "\n".join(out)
+
+
 def table(rows: list[Row]) -> str:
     out = ["| group | traces | true steps | ours: MAE % | ours: bias % | baseline: MAE % |",
            "|---|---|---|---|---|---|"]
@@ -118,6 +150,9 @@ def main() -> None:
     args = parser.parse_args()
     rows = collect(args.shared)
     print(table(rows))
+    if args.shared.exists():
+        print()
+        print(rate_table(args.shared))
     if args.detail:
         print()
         print(detail(rows))
