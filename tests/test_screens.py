@@ -71,6 +71,7 @@ CASES: dict[str, tuple[str, WeekProgress | None, DeviceStatus | None]] = {
         dataclasses.replace(sample_status(), pairing_code="482913"),
     ),
     "pairing_waiting": ("pairing", sample_progress(), DeviceStatus()),
+    "pairing_paired": ("pairing", sample_progress(), sample_status()),
     "week_extreme": ("week", EXTREME_PROGRESS, TROUBLED_STATUS),
     "week_no_data": ("week", None, None),
     "today_extreme_not_brisk": ("today", EXTREME_PROGRESS, TROUBLED_STATUS),

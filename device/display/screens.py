@@ -402,7 +402,8 @@ def _draw_pairing(p: _Painter, v: PairingView) -> None:
     else:
         p.text("state", (0, 31), "Paired" if v.paired else "Not paired yet", 14)
         p.text("sync", (0, 45), ellipsize(v.sync_text, 11, WIDTH - 1), 11)
-        p.text("hint", (0, 60), "Connect USB to pair", 11)
+        hint = "Connect USB to sync" if v.paired else "Connect USB to pair"
+        p.text("hint", (0, 60), hint, 11)
 
 
 def draw_view(draw: ImageDraw.ImageDraw, view: View) -> list[Element]:
