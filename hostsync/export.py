@@ -11,11 +11,11 @@ import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
+from hostsync.files import write_atomic
 from hostsync.report import daily_totals, local_start, wearer_tz, weekly_summary
 
 if TYPE_CHECKING:
@@ -156,16 +156,7 @@ def _to_json(records: list[dict[str, Any]]) -> str:
 
 def _write_atomic(path: Path, text: str) -> None:
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+

@@ -12,8 +12,6 @@ import base64
 import datetime as dt
 import html
 import io
-import os
-import tempfile
 import textwrap
 import unicodedata
 import zoneinfo
@@ -31,6 +29,7 @@ from device.core.progress import (
     goal_for_week,
     week_start_for,
 )
+from hostsync.files import write_atomic
 
 if TYPE_CHECKING:
     from device.config import WearerConfig
@@ -712,18 +711,8 @@ def write_report(
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside path, then rename: a crash never leaves half a file."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        write_atomic(path, data)
     except OSError as exc:
         raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
