@@ -198,3 +198,28 @@ def test_replay_json_contract() -> None:
     assert obj["step_times_s"][0] < 10.0  # seconds from the first sample, not the sensor clock
     assert all(set(m) == {"start_s", "steps", "cadence_spm", "moderate"} for m in obj["minutes"])
     assert obj["moderate_minutes"] == sum(m["moderate"] for m in obj["minutes"])
+
+
+def _turned(t: np.ndarray, acc: np.ndarray, start: float, end: float, degrees: float):
+    """Rotate the clip about its x axis by `degrees`, gradually between start and end."""
+    angle = np.radians(degrees) * np.clip((t - start) / (end - start), 0.0, 1.0)
+    c, s = np.cos(angle), np.sin(angle)
+    out = acc.copy()
+    out[:, 1] = c * acc[:, 1] - s * acc[:, 2]
+    out[:, 2] = s * acc[:, 1] + c * acc[:, 2]
+    return out
+
+
+def test_a_rhythm_while_the_device_is_turned_over_is_not_a_bout() -> None:
+    # Six step-like bumps while the device is turned over (picked up, put in a pocket): the
+    # gravity direction swings through 160 degrees in the middle of the rhythm.
+    t, acc, _ = walk(6, 140, still_before=3.0, still_after=3.0)
+    turned = _turned(t, acc, start=4.0, end=5.0, degrees=160)
+    assert count(t, turned).size == 0
+    assert count(t, acc).size == 6  # the same bumps with the device steady are steps
+
+
+def test_the_clip_turning_mid_walk_loses_no_steps() -> None:
+    t, acc, truth = walk(80, 105)
+    turned = _turned(t, acc, start=20.0, end=22.0, degrees=90)
+    assert abs(count(t, turned).size - truth.size) <= 1

@@ -48,6 +48,8 @@ class DetectorParams:
     stride_regularity: float = 1.15  # max/min of two-step (stride) times when confirming
     height_spread: float = 3.0       # max/min peak height when confirming (a bump's ringing
                                      # decays; steps keep their strength)
+    max_turn_deg: float = 45.0       # gravity may turn this much over a confirming run: more
+                                     # is a device handled or a wearer sitting down, not walking
     rhythm_low: float = 0.4          # while walking: earlier than this x the rhythm is ignored
     early: float = 0.75              # ... earlier than this x the rhythm counts only if at least
     early_height: float = 0.6        # this x the bout's typical peak (a push-off bump is smaller)
@@ -70,6 +72,7 @@ class _Candidate:
     index: float   # refined peak position in grid cells
     height: float
     rms: float     # RMS of the band-limited signal over the window ending at the peak
+    up: np.ndarray | None = None  # unit gravity direction (2 s mean of a) around the peak
 
 
 class StepDetector:
@@ -106,13 +109,27 @@ class StepDetector:
         buf = np.concatenate((self._hist, x))
         self._hist = buf[-(len(self._kernel) - 1) :]
         y = np.convolve(buf, self._kernel, mode="valid")
+        g = self._gravity(run.acc, len(x))
         first = run.start - self._lag  # grid index of y[0]
         if first < self._seg_start:  # outputs centred on the edge padding
             y = y[self._seg_start - first :]
+            g = g[self._seg_start - first :]
             first = self._seg_start
-        steps += self._process_filtered(first, y)
+        steps += self._process_filtered(first, y, g)
         self._finish_call(steps, processed_until=first + len(y))
         return self
+
+    def _gravity(self, acc: np.ndarray | None, n: int, pad: int = 0) -> np.ndarray:
+        """Mean acceleration over the filter's window, centred like y: where gravity points."""
+        if acc is None:
+            acc = np.zeros((n, 3))
+        if pad:
+            acc = np.repeat(self._vhist[-1:], pad, axis=0)
+        width = len(self._kernel)
+        buf = np.concatenate((self._vhist, acc))
+        self._vhist = buf[-(width - 1) :]
+        csum = np.concatenate((np.zeros((1, 3)), np.cumsum(buf, axis=0)))
+        return (csum[width:] - csum[:-width]) / width
 
     def finish(self) -> StepDetector:
         """End of stream: release the filter's tail and close the last bout."""
@@ -127,7 +144,9 @@ class StepDetector:
         self._seg_start = 0
         self._next_index = 0
         self._hist = np.empty(0)
+        self._vhist = np.zeros((0, 3))    # the same history for the acceleration vector
         self._y_tail = np.empty(0)        # last two filtered values (for maxima at the edge)
+        self._g_tail = np.zeros((0, 3))   # and the gravity estimates beside them
         self._sq_tail = np.empty(0)       # squared filtered values of the RMS window
         self._sq_sum = 0.0
         self._nms: _Candidate | None = None   # best peak not yet past its refractory time
@@ -143,6 +162,9 @@ class StepDetector:
         self._seg_start = run.start
         first = float(run.values[0]) if len(run.values) else 0.0
         self._hist = np.full(len(self._kernel) - 1, first)
+        first_acc = run.acc[0] if run.acc is not None and len(run.acc) else np.zeros(3)
+        self._vhist = np.repeat(np.asarray(first_acc, dtype=np.float64)[None, :],
+                                len(self._kernel) - 1, axis=0)
 
     def _end_segment(self) -> list[float]:
         """Flush the filter with edge padding, then close the bout."""
@@ -153,17 +175,21 @@ class StepDetector:
         y = np.convolve(buf, self._kernel, mode="valid")
         # y[j] is centred on hist index j + lag: the not-yet-output samples are the last `lag`.
         y = y[-self._lag :] if self._lag else y[:0]
-        steps = self._process_filtered(self._next_index, y, final=True)
+        g = self._gravity(None, 0, pad=self._lag)[-len(y) :] if len(y) else np.zeros((0, 3))
+        steps = self._process_filtered(self._next_index, y, g, final=True)
         self._walking = False
         self._pending = []
         self._seg_active = False
         return steps
 
     # -- peaks ----------------------------------------------------------------------------
-    def _process_filtered(self, first: int, y: np.ndarray, final: bool = False) -> list[float]:
+    def _process_filtered(
+        self, first: int, y: np.ndarray, g: np.ndarray, final: bool = False
+    ) -> list[float]:
         p = self.params
         n_tail = len(self._y_tail)
         z = np.concatenate((self._y_tail, y))
+        gz = np.concatenate((self._g_tail, g))
         zfirst = first - n_tail
         # Adaptive threshold from the trailing RMS window (cumulative sums over the window).
         sq_all = np.concatenate((self._sq_tail, y * y))
@@ -184,8 +210,10 @@ class StepDetector:
                     a, b, c = z[i - 1], z[i], z[i + 1]
                     denom = a - 2 * b + c
                     off = 0.5 * (a - c) / denom if denom < 0 else 0.0
-                    steps += self._offer(_Candidate(zfirst + i + off, float(b), r))
+                    up = gz[i] / max(float(np.linalg.norm(gz[i])), 1e-9)
+                    steps += self._offer(_Candidate(zfirst + i + off, float(b), r, up))
         self._y_tail = z[-2:] if not final else np.empty(0)
+        self._g_tail = gz[-2:] if not final else np.zeros((0, 3))
         keep_sq = min(len(sq_all), self._rms_cells)
         self._sq_tail = sq_all[len(sq_all) - keep_sq :]
         self._next_index = first + len(y)
@@ -265,6 +293,10 @@ class StepDetector:
         heights = [c.height for c in run]
         if max(heights) > p.height_spread * min(heights):
             return None
+        if run[0].up is not None and run[-1].up is not None:
+            turn = min(float(run[0].up @ c.up) for c in run[1:])  # cosine of the largest turn
+            if turn < np.cos(np.radians(p.max_turn_deg)):
+                return None
         strides = iv[1:] + iv[:-1]  # left/right steps may alternate; strides should not
         if strides.max() > p.stride_regularity * strides.min():
             return None

@@ -35,6 +35,7 @@ class GridRun:
     start: int
     values: np.ndarray
     new_segment: bool
+    acc: np.ndarray | None = None  # (N, 3) mean acceleration per cell: where gravity points
 
 
 class Sampler:
@@ -49,57 +50,64 @@ class Sampler:
             raise ValueError("grid rate must be within 5-200 Hz")
         self.rate_hz = float(rate_hz)
         self.max_gap_cells = max(1, round(max_gap_s * rate_hz))
-        # The last, possibly still-filling cell: index, sum of |a|, sample count.
+        # The last, possibly still-filling cell: index, sums of (|a|, ax, ay, az), sample count.
         self._cell = -1
-        self._sum = 0.0
+        self._sum = np.zeros(4)
         self._count = 0
-        # The last cell already emitted (value and index) for interpolation across empty cells.
+        # The last cell already emitted (values and index) for interpolation across empty cells.
         self._emitted_cell: int | None = None
-        self._emitted_value = 0.0
+        self._emitted_value = np.zeros(4)
 
     def push(self, t: np.ndarray, acc: np.ndarray) -> list[GridRun]:
         """Add samples (t in s, acc (N,3) in m/s²); return the grid runs now complete."""
         if len(t) == 0:
             return []
-        mag = np.sqrt(np.einsum("ij,ij->i", acc, acc))
+        data = np.empty((len(t), 4))
+        data[:, 1:] = acc
+        data[:, 0] = np.sqrt(np.einsum("ij,ij->i", acc, acc))
         cells = np.floor(np.asarray(t, dtype=np.float64) * self.rate_hz).astype(np.int64)
         if self._count and cells[0] < self._cell:
             cells = np.maximum(cells, self._cell)  # time is non-decreasing; guard float jitter
-        base = cells[0] if not self._count else self._cell
-        rel = cells - base
-        sums = np.bincount(rel, weights=mag)
-        counts = np.bincount(rel)
+        # Samples arrive in time order, so each cell's samples are one run: sum the runs.
+        starts = np.flatnonzero(np.diff(cells, prepend=cells[0] - 1))
+        sums = np.add.reduceat(data, starts, axis=0)
+        counts = np.diff(starts, append=len(cells))
+        filled = cells[starts]
         if self._count:
-            sums[0] += self._sum
-            counts[0] += self._count
+            if filled[0] == self._cell:
+                sums[0] += self._sum
+                counts[0] += self._count
+            else:
+                filled = np.concatenate(([self._cell], filled))
+                sums = np.concatenate((self._sum[None, :], sums))
+                counts = np.concatenate(([self._count], counts))
         # The last cell may still receive samples: hold it back.
-        self._cell = int(base + len(counts) - 1)
-        self._sum = float(sums[-1])
+        self._cell = int(filled[-1])
+        self._sum = sums[-1].copy()
         self._count = int(counts[-1])
-        filled = np.flatnonzero(counts[:-1])
-        if filled.size == 0:
+        if len(filled) == 1:
             return []
-        return self._emit(base + filled, sums[filled] / counts[filled])
+        return self._emit(filled[:-1], sums[:-1] / counts[:-1, None])
 
     def flush(self) -> list[GridRun]:
         """Emit the held last cell (end of stream)."""
         if not self._count:
             return []
-        runs = self._emit(np.array([self._cell]), np.array([self._sum / self._count]))
+        runs = self._emit(np.array([self._cell]), (self._sum / self._count)[None, :])
         self._count = 0
-        self._sum = 0.0
+        self._sum = np.zeros(4)
         return runs
 
     def _emit(self, cells: np.ndarray, values: np.ndarray) -> list[GridRun]:
         """Turn filled cells into gap-free runs, interpolating short holes."""
         if self._emitted_cell is not None:
             cells = np.concatenate(([self._emitted_cell], cells))
-            values = np.concatenate(([self._emitted_value], values))
+            values = np.concatenate((self._emitted_value[None, :], values))
             joined = True
         else:
             joined = False
         self._emitted_cell = int(cells[-1])
-        self._emitted_value = float(values[-1])
+        self._emitted_value = values[-1].copy()
         steps = np.diff(cells)
         breaks = np.flatnonzero(steps > self.max_gap_cells)
         runs: list[GridRun] = []
@@ -114,16 +122,18 @@ class Sampler:
             else:
                 seg_out = _fill(seg_cells, seg_vals)
                 start = int(seg_cells[0])
-            if seg_out.size:
-                runs.append(GridRun(start=start, values=seg_out, new_segment=not continues))
+            if len(seg_out):
+                runs.append(GridRun(start=start, values=np.ascontiguousarray(seg_out[:, 0]),
+                                    new_segment=not continues,
+                                    acc=np.ascontiguousarray(seg_out[:, 1:])))
             lo = hi + 1
         return runs
 
 
 def _fill(cells: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Values on every cell from cells[0] to cells[-1], linear across the empty ones."""
+    """Values (M, k) on every cell from cells[0] to cells[-1], linear across the empty ones."""
     n = int(cells[-1] - cells[0]) + 1
     if n == len(cells):
         return values
     grid = np.arange(cells[0], cells[-1] + 1)
-    return np.interp(grid, cells, values)[:n]
+    return np.column_stack([np.interp(grid, cells, values[:, j]) for j in range(values.shape[1])])
