@@ -8,11 +8,14 @@ Per step the hip rises and falls once, so |a| shows one peak per step. The detec
 2. takes local maxima that stand above an *adaptive* threshold (a fraction of the recent RMS of the
    band-limited signal) and above an absolute floor (so sensor noise on a desk gives nothing);
 3. keeps only the highest peak within a physiological minimum step interval;
-4. holds candidate steps in a short buffer until ``min_bout_steps`` of them are regular (intervals
-   within 0.3-1.6 s and alike), then counts them retroactively; so rejecting a car's bumps or a
-   sit-to-stand does not cost the first steps of every real bout;
-5. while walking, counts each further peak whose interval fits the bout's rhythm, and ends the
-   bout when the rhythm breaks.
+4. holds candidate steps in a short buffer until ``min_bout_steps`` of them look like walking,
+   then counts them retroactively, so rejecting a car's bumps or a sit-to-stand does not cost the
+   first steps of every real bout. Walking means: intervals within 0.3-1.6 s and alike (strides
+   more so than steps, since left and right may differ), peak heights alike (a bump's ringing
+   decays), gravity turning less than 45 degrees (a device being handled, a wearer sitting down),
+   and twice as many steps when the peaks are faint (a car's body bounce);
+5. while walking, counts each further peak whose interval fits the bout's rhythm (an early, small
+   bump is the second bump of a slow step, not a step), and ends the bout when the rhythm breaks.
 
 Everything is a function of the sample index, never of the chunk boundaries: feeding one second
 at a time or the whole stream at once gives the same steps. State is bounded (filter history and a
