@@ -25,7 +25,7 @@ from typing import Any
 from device.clock import DeviceClock
 from device.runtime import DeviceRuntime, SimulatedClock, run_loop
 from device.sources import ImuBatch, ImuSource, TraceSource
-from device.store import Store, StoreError
+from device.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ class HardwareConfig:
     button_gpio: int = 17
     long_press_s: float = 2.0
     sync_port: str = "/dev/ttyGS0"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None) -> HardwareConfig:
@@ -380,4 +379,4 @@ def _open_imu(hw: HardwareConfig) -> tuple[ImuSource, tuple[type[BaseException],
     return ReconnectingImu(lambda: Lsm6dsSource.on_pi(hw.i2c_bus, address), errors), errors
 
 
-__all__ = ["HardwareConfig", "RunOptions", "StoreError", "default_data_dir", "run_device"]
+__all__ = ["HardwareConfig", "RunOptions", "default_data_dir", "run_device"]

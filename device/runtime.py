@@ -299,8 +299,7 @@ def run_loop(
                 runtime.set_sensor_problem(None)
             if on_batch is not None:
                 on_batch(batch)
-            runtime.process(batch)
-            runtime.write_pending()
+            runtime.process(batch)  # writes (or retries) buffered minutes when one closes
             runtime.tick()
             if pace is not None:
                 pace(batch)
