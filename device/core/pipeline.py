@@ -46,8 +46,10 @@ class StepPipeline:
         self.detector = StepDetector(rate_hz, params)
         self.aggregator = MinuteAggregator(threshold_spm, offset_s)
 
-    def feed(self, t: np.ndarray, acc: np.ndarray) -> PipelineOutput:
-        """Process one batch of samples (t in s, acc (N, 3) in m/s²)."""
+    def feed(
+        self, t: np.ndarray, acc: np.ndarray, gyro: np.ndarray | None = None
+    ) -> PipelineOutput:
+        """Process one batch of samples (t in s, acc (N, 3) in m/s², gyro (N, 3) deg/s or None)."""
         if len(t) == 0:
             return PipelineOutput()
         self.aggregator.start(float(t[0]))
