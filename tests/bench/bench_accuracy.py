@@ -1,25 +1,45 @@
-"""Accuracy benchmark: our detector against ground truth and against a textbook baseline.
+"""Accuracy benchmark: our detector against ground truth beside a textbook baseline, by table.
 
-    .venv/bin/python tests/bench/bench_accuracy.py [--shared DIR] [--markdown]
+    .venv/bin/python tests/bench/bench_accuracy.py [--only oxford,rates,ipol,sisfall,tests]
+                                                   [--shared DIR] [--workers N] [--detail]
 
-Every trace with a NAME.steps.csv in the shared recordings (../shared/traces, if present) and in
-tests/data is replayed through the device pipeline (`device.replay.replay`, one-second batches).
-The baseline is what a textbook would do: |a| band-passed 0.5-3.5 Hz (4th-order Butterworth,
-zero-phase) and `scipy.signal.find_peaks` with a fixed height and a 0.3 s minimum distance.
-Error % = (counted - truth) / truth; MAE = mean absolute error % over the traces of a group.
-Traces with no true steps report the steps counted (they should be 0).
+Every trace is replayed through the device pipeline (`device.replay.replay`, one-second batches,
+exactly like the device). The baseline is what a textbook would do: |a| on a 50 Hz grid,
+band-passed 0.5-3.5 Hz (4th-order Butterworth, zero-phase) and `scipy.signal.find_peaks` with a
+fixed height (1 m/s²) and a 0.3 s minimum distance; its peaks are its step times. Both are scored
+the same way (`device.scoring.match_steps`: one-to-one matching within 0.25 s of a true step).
 
-A second table replays the shared recordings resampled to 25, 50 and 100 Hz (linear
-interpolation, sample-time jitter) and turned to a random clip angle, since the detector is also
-judged on recordings at other rates and orientations.
+Words used in the tables:
+  error %    (counted - true) / true for one trace; MAE = mean |error| over a group's traces,
+             bias = mean signed error; "total bias" = (all counted - all true) / all true.
+  F1         2 x matched / (detected + true), pooled over the group's traces; recall = matched /
+             true, the share of true steps found.
+
+Tables (the shared ones read ../shared/traces, never copied into the repository):
+  oxford   oxford-step-counter: phones in pockets, hand, bag, armband; steady walks. Per placement.
+  rates    the same recordings resampled to 25/50/100 Hz (linear interpolation, sample jitter)
+           and turned to a random fixed angle (seeded per rate and trace).
+  ipol     ipol-lowback-uturn: lower back, stand, walk 10 m, turn 180°, walk back, stop (one walk
+           per trial). Per-trial MAE, total bias, F1; "turn steps found" = true steps inside
+           turn_start_s..turn_end_s (INDEX.csv) that were matched; "first/last steps found" = the
+           first two and last two true steps of each walk that were matched.
+  sisfall  sisfall-waist-adl: belt, sit/stand, lying, bending, car; no true steps, so every
+           detected step is false. False steps per hour of sampled time (the 5-s gaps joining
+           trials hold no samples and are not counted as time).
+  tests    tests/data: synthetic scenarios (device/synthetic.py) by kind, and the real copies.
+
+The last line checks issue 9's done-when targets on the tables that ran, PASS/FAIL each.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
 import sys
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,55 +49,88 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from device.replay import replay  # noqa: E402
+from device.scoring import StepMatch, match_steps  # noqa: E402
 from device.synthetic import random_rotation  # noqa: E402
 from device.trace import Trace, read_trace, read_truth  # noqa: E402
 
 DEFAULT_SHARED = REPO.parent / "shared" / "traces"
+TOLERANCE_S = 0.25
+RATES_HZ = (25.0, 50.0, 100.0)
+SHARED_FOLDERS = {
+    "oxford": "oxford-step-counter",
+    "rates": "oxford-step-counter",
+    "ipol": "ipol-lowback-uturn",
+    "sisfall": "sisfall-waist-adl",
+}
+TABLES = ("oxford", "rates", "ipol", "sisfall", "tests")
+POCKETS = ("frontpocket", "backpocket")
+SISFALL_KINDS = {"chairs": ("D07", "D08", "D09", "D10", "D11"), "lying": ("D12", "D13", "D14"),
+                 "bending": ("D15", "D16")}
 
 
-def baseline_steps(t: np.ndarray, acc: np.ndarray) -> int:
-    """Band-passed magnitude + find_peaks: the textbook pedometer."""
+# ---------------------------------------------------------------------------------------------
+# The two detectors
+# ---------------------------------------------------------------------------------------------
+
+
+def baseline_step_times(t: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    """Band-passed magnitude + find_peaks, the textbook pedometer: step times in seconds from
+    the trace's first sample (the clock `replay` reports on)."""
     fs = 50.0
     grid = np.arange(t[0], t[-1], 1 / fs)
+    if grid.size < 28:  # filtfilt needs 3 x (filter order + 1) samples per side
+        return np.empty(0)
     mag = np.interp(grid, t, np.linalg.norm(acc, axis=1))
     b, a = butter(4, [0.5, 3.5], btype="band", fs=fs)
     y = filtfilt(b, a, mag - mag.mean())
     peaks, _ = find_peaks(y, height=1.0, distance=int(0.3 * fs))
-    return int(peaks.size)
+    return grid[peaks] - t[0]
+
+
+def baseline_steps(t: np.ndarray, acc: np.ndarray) -> int:
+    """The baseline's step count."""
+    return int(baseline_step_times(t, acc).size)
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs: one trace each, run in worker processes
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One trace to score. kind: 'file' (a trace on disk) or 'resampled' (a file at another
+    rate and angle, seeded by `seed`). info: extra INDEX.csv columns the tables need."""
+
+    kind: str
+    table: str
+    group: str
+    name: str
+    path: str
+    rate_hz: float = 0.0
+    seed: tuple[int, ...] = ()
+    info: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
-class Row:
-    group: str
-    name: str
-    truth: int
-    ours: int
-    base: int
+class Result:
+    """Step times in seconds from the trace's first sample, and both detectors' matches."""
 
-    @staticmethod
-    def err(count: int, truth: int) -> float:
-        return 100.0 * (count - truth) / truth if truth else float("nan")
+    job: Job
+    truth: np.ndarray
+    ours: np.ndarray
+    base: np.ndarray
+    t0: float
+    sampled_s: float
+    m_ours: StepMatch = field(repr=False)
+    m_base: StepMatch = field(repr=False)
 
+    @property
+    def info(self) -> dict[str, str]:
+        return dict(self.job.info)
 
-def collect(shared: Path | None) -> list[Row]:
-    rows: list[Row] = []
-    sources: list[tuple[Path, dict[str, str]]] = []
-    if shared is not None and shared.exists():
-        for index in sorted(shared.glob("*/INDEX.csv")):
-            for r in csv.DictReader(index.open()):
-                sources.append((index.parent / r["trace"], {"group": f"shared/{r['placement']}"}))
-    for index in (REPO / "tests/data/scenarios/INDEX.csv", REPO / "tests/data/real/INDEX.csv"):
-        if index.exists():
-            for r in csv.DictReader(index.open()):
-                kind = r.get("scenario_kind") or "real copy"
-                sources.append((index.parent / r["trace"], {"group": f"tests/{kind}"}))
-    for stem, info in sources:
-        trace = read_trace(stem.with_name(stem.name + ".csv.gz"))
-        truth = read_truth(stem.with_name(stem.name + ".steps.csv"))
-        ours = replay(trace).steps
-        rows.append(Row(info["group"], stem.name, int(truth.size), ours,
-                        baseline_steps(trace.t, trace.acc)))
-    return rows
+    def match(self, who: str) -> StepMatch:
+        return self.m_ours if who == "ours" else self.m_base
 
 
 def resampled(trace: Trace, rate: float, rng: np.random.Generator) -> Trace:
@@ -89,74 +142,387 @@ def resampled(trace: Trace, rate: float, rng: np.random.Generator) -> Trace:
     return Trace(t=grid, acc=acc @ random_rotation(rng).T)
 
 
-def rate_table(shared: Path) -> str:
-    out = ["| shared recordings resampled to | ours: MAE % | baseline: MAE % |", "|---|---|---|"]
-    stems = [index.parent / r["trace"] for index in sorted(shared.glob("*/INDEX.csv"))
-             for r in csv.DictReader(index.open())]
-    loaded = [(read_trace(s.with_name(s.name + ".csv.gz")),
-               read_truth(s.with_name(s.name + ".steps.csv")).size) for s in stems]
-    for rate in (25.0, 50.0, 100.0):
-        rng = np.random.default_rng(int(rate))
-        ours, base = [], []
-        for trace, truth in loaded:
-            moved = resampled(trace, rate, rng)
-            ours.append(abs(Row.err(replay(moved).steps, truth)))
-            base.append(abs(Row.err(baseline_steps(moved.t, moved.acc), truth)))
-        out.append(f"| {rate:g} Hz, random angle ({len(loaded)} traces) | {np.mean(ours):.2f} | "
-                   f"{np.mean(base):.2f} |")
+def load(job: Job) -> tuple[Trace, np.ndarray]:
+    """The trace a job scores and its truth on the trace's clock (s from the first sample)."""
+    stem = Path(job.path)
+    trace = read_trace(stem.with_name(stem.name + ".csv.gz"))
+    truth = read_truth(stem.with_name(stem.name + ".steps.csv")) - trace.t[0]
+    if job.kind == "resampled":
+        trace = resampled(trace, job.rate_hz, np.random.default_rng(list(job.seed)))
+        truth = truth[truth <= trace.t[-1]]
+    return trace, truth
+
+
+def score(job: Job, trace: Trace, truth: np.ndarray) -> Result:
+    """Run both detectors on a trace and match each to the truth."""
+    ours = np.asarray(replay(trace).step_times_s, dtype=float)
+    base = baseline_step_times(trace.t, trace.acc)
+    dt = np.diff(trace.t)
+    return Result(job, truth, ours, base, float(trace.t[0]), float(dt[dt <= 1.0].sum()),
+                  match_steps(ours, truth, TOLERANCE_S), match_steps(base, truth, TOLERANCE_S))
+
+
+def run_job(job: Job) -> Result:
+    trace, truth = load(job)
+    return score(job, trace, truth)
+
+
+def run_all(jobs: Sequence[Job], workers: int) -> list[Result]:
+    """Results in job order; `workers` processes (1 = in this process)."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [run_job(j) for j in jobs]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return pool.map(run_job, jobs, chunksize=max(1, len(jobs) // (8 * workers)))
+
+
+def index_rows(index: Path) -> list[dict[str, str]]:
+    with index.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def shared_jobs(table: str, folder: Path) -> list[Job]:
+    rows = index_rows(folder / "INDEX.csv")
+    if table == "oxford":
+        return [Job("file", table, r["placement"], r["trace"], str(folder / r["trace"]))
+                for r in rows]
+    if table == "rates":
+        return [Job("resampled", table, f"{rate:g} Hz", r["trace"], str(folder / r["trace"]),
+                    rate_hz=rate, seed=(int(rate), i))
+                for rate in RATES_HZ for i, r in enumerate(rows)]
+    if table == "ipol":
+        return [Job("file", table, "lower back", r["trace"], str(folder / r["trace"]),
+                    info=(("turn_start_s", r["turn_start_s"]), ("turn_end_s", r["turn_end_s"])))
+                for r in rows]
+    if table == "sisfall":
+        return [Job("file", table, r["activity_code"], r["trace"], str(folder / r["trace"]),
+                    info=(("activity", r["activity"]),)) for r in rows]
+    raise ValueError(table)
+
+
+def test_data_jobs() -> list[Job]:
+    jobs = []
+    for index in (REPO / "tests/data/scenarios/INDEX.csv", REPO / "tests/data/real/INDEX.csv"):
+        if index.exists():
+            for r in index_rows(index):
+                kind = r.get("scenario_kind") or "real copy"
+                jobs.append(Job("file", "tests", kind, r["trace"], str(index.parent / r["trace"])))
+    return jobs
+
+
+# ---------------------------------------------------------------------------------------------
+# Scores over groups of results
+# ---------------------------------------------------------------------------------------------
+
+
+def count_error(detected: int, truth: int) -> float:
+    return 100.0 * (detected - truth) / truth if truth else float("nan")
+
+
+def errors(results: Iterable[Result], who: str) -> np.ndarray:
+    return np.array([count_error(r.match(who).n_detected, r.truth.size)
+                     for r in results if r.truth.size])
+
+
+def mae(results: Sequence[Result], who: str) -> float:
+    e = errors(results, who)
+    return float(np.mean(np.abs(e))) if e.size else float("nan")
+
+
+def bias(results: Sequence[Result], who: str) -> float:
+    e = errors(results, who)
+    return float(np.mean(e)) if e.size else float("nan")
+
+
+def total_bias(results: Sequence[Result], who: str) -> float:
+    return count_error(sum(r.match(who).n_detected for r in results),
+                       sum(r.truth.size for r in results))
+
+
+def f1(results: Sequence[Result], who: str) -> float:
+    matched = sum(r.match(who).matched for r in results)
+    total = sum(r.match(who).n_detected + r.truth.size for r in results)
+    return 2.0 * matched / total if total else 1.0
+
+
+def found_share(results: Sequence[Result], who: str,
+                pick: Callable[[Result], np.ndarray]) -> tuple[float, int]:
+    """Share (%) of the true steps chosen by `pick` (indices into r.truth) that were matched."""
+    found = total = 0
+    for r in results:
+        chosen = pick(r)
+        found += int(np.isin(chosen, r.match(who).matched_truth).sum())
+        total += chosen.size
+    return (100.0 * found / total if total else float("nan")), total
+
+
+def turn_steps(r: Result) -> np.ndarray:
+    a = float(r.info["turn_start_s"]) - r.t0
+    b = float(r.info["turn_end_s"]) - r.t0
+    return np.flatnonzero((r.truth >= a) & (r.truth <= b))
+
+
+def first_last_steps(r: Result) -> np.ndarray:
+    order = np.argsort(r.truth, kind="stable")
+    return np.unique(np.concatenate([order[:2], order[-2:]]))
+
+
+def false_per_hour(results: Sequence[Result], who: str) -> tuple[int, float, float]:
+    """(false steps, sampled hours, false steps per hour) for traces with no true steps."""
+    n = sum(len(r.match(who).extra) for r in results)
+    hours = sum(r.sampled_s for r in results) / 3600.0
+    return n, hours, (n / hours if hours else float("nan"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------------
+
+
+def by_group(results: Iterable[Result]) -> dict[str, list[Result]]:
+    groups: dict[str, list[Result]] = {}
+    for r in results:
+        groups.setdefault(r.job.group, []).append(r)
+    return dict(sorted(groups.items()))
+
+
+def count_row(label: str, group: Sequence[Result]) -> str:
+    walking = [r for r in group if r.truth.size]
+    if not walking:
+        return (f"| {label} | {len(group)} | 0 | {sum(r.ours.size for r in group)} steps "
+                f"counted | | | {sum(r.base.size for r in group)} steps counted | |")
+    return (f"| {label} | {len(group)} | {sum(r.truth.size for r in walking):,} | "
+            f"{mae(walking, 'ours'):.2f} | {bias(walking, 'ours'):+.2f} | "
+            f"{f1(walking, 'ours'):.3f} | {mae(walking, 'base'):.2f} | "
+            f"{f1(walking, 'base'):.3f} |")
+
+
+COUNT_HEADER = ["| {first} | traces | true steps | ours: MAE % | ours: bias % | ours: F1 | "
+                "baseline: MAE % | baseline: F1 |", "|---|---|---|---|---|---|---|---|"]
+
+
+def count_table(first: str, groups: Sequence[tuple[str, Sequence[Result]]]) -> str:
+    out = [COUNT_HEADER[0].format(first=first), COUNT_HEADER[1]]
+    out += [count_row(label, group) for label, group in groups if group]
     return "\n".join(out)
 
 
-def table(rows: list[Row]) -> str:
-    out = ["| group | traces | true steps | ours: MAE % | ours: bias % | baseline: MAE % |",
-           "|---|---|---|---|---|---|"]
-    groups: dict[str, list[Row]] = {}
-    for r in rows:
-        groups.setdefault(r.group, []).append(r)
-    pocket = [r for r in rows if r.group in ("shared/frontpocket", "shared/backpocket")]
-    shared = [r for r in rows if r.group.startswith("shared/")]
-    for label, group in [*sorted(groups.items()), ("shared: front+back pocket", pocket),
-                         ("shared: all placements", shared)]:
-        walking = [r for r in group if r.truth]
-        if not group:
-            continue
-        if walking:
-            ours = [Row.err(r.ours, r.truth) for r in walking]
-            base = [Row.err(r.base, r.truth) for r in walking]
-            out.append(f"| {label} | {len(group)} | {sum(r.truth for r in walking):,} | "
-                       f"{np.mean(np.abs(ours)):.2f} | {np.mean(ours):+.2f} | "
-                       f"{np.mean(np.abs(base)):.2f} |")
-        else:
-            out.append(f"| {label} | {len(group)} | 0 | {sum(r.ours for r in group)} steps "
-                       f"counted | | {sum(r.base for r in group)} steps counted |")
+def oxford_table(results: Sequence[Result]) -> str:
+    pockets = [r for r in results if r.job.group in POCKETS]
+    return count_table("oxford-step-counter placement", [
+        *by_group(results).items(), ("front+back pocket", pockets), ("all placements", results)])
+
+
+def rates_table(results: Sequence[Result]) -> str:
+    out = ["| oxford-step-counter resampled to | traces | ours: MAE % | ours: F1 | "
+           "baseline: MAE % | baseline: F1 |", "|---|---|---|---|---|---|"]
+    for rate in RATES_HZ:
+        group = [r for r in results if r.job.rate_hz == rate]
+        if group:
+            out.append(f"| {rate:g} Hz, random angle | {len(group)} | {mae(group, 'ours'):.2f} | "
+                       f"{f1(group, 'ours'):.3f} | {mae(group, 'base'):.2f} | "
+                       f"{f1(group, 'base'):.3f} |")
     return "\n".join(out)
 
 
-def detail(rows: list[Row]) -> str:
-    out = ["| trace | group | truth | ours | error % | baseline | error % |",
+def ipol_metrics(results: Sequence[Result], who: str) -> dict[str, float]:
+    turn, _ = found_share(results, who, turn_steps)
+    ends, _ = found_share(results, who, first_last_steps)
+    return {"mae": mae(results, who), "bias": total_bias(results, who), "f1": f1(results, who),
+            "turn": turn, "ends": ends}
+
+
+def ipol_table(results: Sequence[Result]) -> str:
+    ours, base = ipol_metrics(results, "ours"), ipol_metrics(results, "base")
+    n_turn = found_share(results, "ours", turn_steps)[1]
+    n_ends = found_share(results, "ours", first_last_steps)[1]
+    steps = sum(r.truth.size for r in results)
+    rows = [
+        ("per-trial MAE %", "mae", "{:.2f}", "≤ 2"),
+        ("total bias %", "bias", "{:+.2f}", ""),
+        ("F1", "f1", "{:.3f}", ""),
+        (f"steps inside the turn found % ({n_turn} steps)", "turn", "{:.1f}", "≥ 95"),
+        (f"first 2 + last 2 steps of each walk found % ({n_ends} steps)", "ends", "{:.1f}",
+         "≥ 95"),
+    ]
+    out = [f"| ipol-lowback-uturn ({len(results)} trials, {steps:,} steps) | ours | baseline | "
+           "target |", "|---|---|---|---|"]
+    out += [f"| {label} | {fmt.format(ours[key])} | {fmt.format(base[key])} | {target} |"
+            for label, key, fmt, target in rows]
+    return "\n".join(out)
+
+
+def sisfall_table(results: Sequence[Result]) -> str:
+    out = ["| sisfall-waist-adl activity (0 true steps) | traces | hours | ours: false steps | "
+           "ours: per h | baseline: false steps | baseline: per h |",
            "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        e1 = f"{Row.err(r.ours, r.truth):+.1f}" if r.truth else "-"
-        e2 = f"{Row.err(r.base, r.truth):+.1f}" if r.truth else "-"
-        out.append(f"| {r.name} | {r.group} | {r.truth} | {r.ours} | {e1} | {r.base} | {e2} |")
+
+    def row(label: str, group: Sequence[Result]) -> str:
+        n1, hours, h1 = false_per_hour(group, "ours")
+        n2, _, h2 = false_per_hour(group, "base")
+        return f"| {label} | {len(group)} | {hours:.2f} | {n1} | {h1:.1f} | {n2} | {h2:.1f} |"
+
+    for code, group in by_group(results).items():
+        out.append(row(f"{code} {group[0].info['activity']}", group))
+    for kind, codes in SISFALL_KINDS.items():
+        out.append(row(f"{kind} ({codes[0]}-{codes[-1]})",
+                       [r for r in results if r.job.group in codes]))
+    out.append(row("all activities", results))
     return "\n".join(out)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def tests_table(results: Sequence[Result]) -> str:
+    groups = [(f"tests/{g}", rs) for g, rs in by_group(results).items()]
+    return count_table("tests/data group", groups)
+
+
+def detail_table(results: Sequence[Result]) -> str:
+    out = ["| table | trace | group | truth | ours | error % | F1 | baseline | error % | F1 |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        n = r.truth.size
+        e1 = f"{count_error(r.ours.size, n):+.1f}" if n else "-"
+        e2 = f"{count_error(r.base.size, n):+.1f}" if n else "-"
+        label = r.job.name + (f" @{r.job.rate_hz:g} Hz" if r.job.kind == "resampled" else "")
+        out.append(f"| {r.job.table} | {label} | {r.job.group} | {n} | {r.ours.size} | {e1} | "
+                   f"{r.m_ours.f1:.3f} | {r.base.size} | {e2} | {r.m_base.f1:.3f} |")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 9's done-when targets
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    label: str
+    value: float
+    limit: float
+    at_least: bool = False
+
+    @property
+    def passed(self) -> bool:
+        if np.isnan(self.value):
+            return False
+        return self.value >= self.limit if self.at_least else self.value <= self.limit
+
+    def __str__(self) -> str:
+        op = "≥" if self.at_least else "≤"
+        verdict = "PASS" if self.passed else "FAIL"
+        return f"{self.label} {self.value:.2f} {op} {self.limit:g} {verdict}"
+
+
+def done_when(results: dict[str, list[Result]]) -> list[Check]:
+    checks: list[Check] = []
+    if results.get("ipol"):
+        m = ipol_metrics(results["ipol"], "ours")
+        checks += [Check("IPOL per-trial MAE %", m["mae"], 2.0),
+                   Check("IPOL turn steps found %", m["turn"], 95.0, at_least=True),
+                   Check("IPOL first/last steps found %", m["ends"], 95.0, at_least=True)]
+    if results.get("sisfall"):
+        rs = results["sisfall"]
+        checks.append(Check("SisFall false steps/h", false_per_hour(rs, "ours")[2], 10.0))
+        for kind, codes in SISFALL_KINDS.items():
+            n = false_per_hour([r for r in rs if r.job.group in codes], "ours")[0]
+            checks.append(Check(f"SisFall {kind} false steps", n, 0.0))
+    if results.get("oxford"):
+        rs = results["oxford"]
+        checks += [Check("Oxford all MAE %", mae(rs, "ours"), 1.3),
+                   Check("Oxford pockets MAE %",
+                         mae([r for r in rs if r.job.group in POCKETS], "ours"), 0.9)]
+    if results.get("rates"):
+        rs = [r for r in results["rates"] if r.job.rate_hz == 25.0]
+        checks.append(Check("Oxford 25 Hz random angle MAE %", mae(rs, "ours"), 1.5))
+    return checks
+
+
+def done_when_line(checks: Sequence[Check], not_run: Sequence[str]) -> str:
+    passed = sum(c.passed for c in checks)
+    line = f"done-when (issue 9): {passed}/{len(checks)} PASS"
+    if checks:
+        line += ": " + "; ".join(str(c) for c in checks)
+    if not_run:
+        line += f" (not checked, table not run: {', '.join(not_run)})"
+    return line
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+PRINTERS: dict[str, Callable[[Sequence[Result]], str]] = {
+    "oxford": oxford_table, "rates": rates_table, "ipol": ipol_table, "sisfall": sisfall_table,
+    "tests": tests_table,
+}
+CHECKED = ("ipol", "sisfall", "oxford", "rates")
+
+
+def parse_only(text: str | None) -> list[str]:
+    if not text:
+        return list(TABLES)
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in TABLES]
+    if unknown or not names:
+        raise ValueError(f"bench_accuracy: --only takes a comma-separated subset of "
+                         f"{','.join(TABLES)}; unknown: {','.join(unknown) or '(empty)'}")
+    return [n for n in TABLES if n in names]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog=__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", metavar="LIST",
+                        help=f"comma-separated subset of {','.join(TABLES)} (default: all)")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
                         help="folder of shared recordings (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="processes to replay traces in (default: %(default)s)")
     parser.add_argument("--detail", action="store_true", help="also print every trace")
-    args = parser.parse_args()
-    rows = collect(args.shared)
-    print(table(rows))
-    if args.shared.exists():
+    args = parser.parse_args(argv)
+    try:
+        tables = parse_only(args.only)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.workers < 1:
+        print("bench_accuracy: --workers must be at least 1", file=sys.stderr)
+        return 2
+
+    skipped: dict[str, str] = {}
+    jobs: list[Job] = []
+    for table in tables:
+        if table in SHARED_FOLDERS:
+            folder = args.shared / SHARED_FOLDERS[table]
+            if not (folder / "INDEX.csv").is_file():
+                skipped[table] = str(folder)
+                continue
+            jobs += shared_jobs(table, folder)
+        else:
+            jobs += test_data_jobs()
+    if skipped:
+        print(f"skipped tables {', '.join(skipped)}: no INDEX.csv in "
+              f"{', '.join(sorted(set(skipped.values())))} (shared recordings missing; "
+              "pass --shared DIR)")
         print()
-        print(rate_table(args.shared))
+
+    started = time.perf_counter()
+    results: dict[str, list[Result]] = {}
+    for r in run_all(jobs, args.workers):
+        results.setdefault(r.job.table, []).append(r)
+    for table in tables:
+        if results.get(table):
+            print(PRINTERS[table](results[table]))
+            print()
     if args.detail:
+        print(detail_table([r for t in tables for r in results.get(t, [])]))
         print()
-        print(detail(rows))
+    not_run = [t for t in CHECKED if not results.get(t)]
+    print(done_when_line(done_when(results), not_run))
+    print(f"({len(jobs)} traces in {time.perf_counter() - started:.0f} s, "
+          f"{args.workers} worker{'s' if args.workers > 1 else ''})", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
