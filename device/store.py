@@ -33,7 +33,6 @@ import numpy as np
 from device.config import ConfigError, WearerConfig
 
 STORE_FILENAME = "walkcoach.sqlite3"
-SQLITE_HEADER = b"SQLite format 3\x00"
 EVENTS_KEEP = 2000  # the events table is a ring: older events are dropped beyond this many
 BUSY_TIMEOUT_MS = 5000
 
@@ -173,14 +172,14 @@ class Store:
 
     def _open(self, max_page_count: int | None) -> sqlite3.Connection:
         p = self.path
+        # Never open() the database file ourselves, not even to peek at its header: closing such
+        # a descriptor drops every POSIX lock this process holds on the file (also those of our
+        # other connections), and another process closing the store would then delete the live
+        # -wal (SQLite's "How To Corrupt", section 2.2). SQLite itself says "not a database".
         try:
             if p.exists():
                 if not p.is_file():
                     raise StoreError(f"store {p}: not a regular file")
-                with p.open("rb") as f:
-                    head = f.read(len(SQLITE_HEADER))
-                if head and head != SQLITE_HEADER:
-                    raise StoreError(f"store {p}: not an SQLite database; left untouched")
             else:
                 p.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -219,6 +218,8 @@ class Store:
             db.close()
             if isinstance(e, sqlite3.OperationalError) and _is_full(e):
                 raise StoreFull(f"store {p}: storage full while opening") from None
+            if getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
+                raise StoreError(f"store {p}: not an SQLite database; left untouched") from None
             raise StoreError(f"store {p}: unusable SQLite file ({e}); left untouched") from None
         return db
 
