@@ -21,7 +21,9 @@ import serial
 from device.config import WearerConfig
 from device.store import MinuteRow
 from device.sync import pairing
+from device.sync.channel import SEALED_REPLY, ChannelError, SecureChannel, session_keys
 from device.sync.protocol import (
+    OPEN_TYPES,
     PROTOCOL_VERSION,
     SUPPORTED_VERSIONS,
     Frame,
@@ -80,11 +82,16 @@ def open_port(path: str, timeout: float = 0.05) -> Any:
 
 
 class DeviceLink:
-    """Request/reply over any pyserial-like port (read/write/in_waiting/close)."""
+    """Request/reply over any pyserial-like port (read/write/in_waiting/close).
+
+    While ``channel`` is set (after login) every request but HELLO/PAIR/AUTH is sent sealed and
+    only a sealed reply in order is accepted; any failure drops the channel (login again).
+    """
 
     def __init__(self, port: Any, timeout: float = 5.0) -> None:
         self.port = port
         self.timeout = timeout
+        self.channel: SecureChannel | None = None
         self._decoder = FrameDecoder()
         self._next_id = secrets.randbits(32)  # stale replies to another run never match
         self.bytes_sent = 0
@@ -109,15 +116,30 @@ class DeviceLink:
         """Send one request; return the reply body or raise DeviceError / LinkError."""
         self._next_id = (self._next_id + 1) & 0xFFFFFFFF
         rid = self._next_id
-        frame = encode_frame(msg_type, rid, payload or {})
+        channel = None if msg_type in OPEN_TYPES else self.channel
+        frame = (channel.seal(msg_type, rid, payload or {}) if channel is not None
+                 else encode_frame(msg_type, rid, payload or {}))
         try:
             self.port.write(frame)
             self.port.flush()
         except IO_ERRORS as e:
+            self.channel = None
             raise LinkError(f"The Walk Coach was disconnected ({e}).") from None
         self.bytes_sent += len(frame)
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         want = reply_type(msg_type)
+        try:
+            return self._await_reply(rid, want, channel, deadline)
+        except (LinkError, ChannelError):
+            self.channel = None  # a sealed conversation that lost a step cannot go on
+            raise
+        except DeviceError as e:
+            if e.code == "not_authenticated":
+                self.channel = None
+            raise
+
+    def _await_reply(self, rid: int, want: int, channel: SecureChannel | None,
+                     deadline: float) -> dict[str, Any]:
         while True:
             try:
                 data = self.port.read(max(1, self.port.in_waiting))
@@ -132,6 +154,16 @@ class DeviceLink:
                     continue
                 if ev.request_id != rid:
                     continue  # a late reply to an earlier request
+                if ev.msg_type == SEALED_REPLY:
+                    if channel is None:
+                        raise LinkError("The Walk Coach sent an unexpected sealed reply.")
+                    try:
+                        ev = channel.open(ev)
+                    except ChannelError:
+                        raise LinkError("A reply from the Walk Coach failed its security "
+                                        "check; run the command again.") from None
+                elif channel is not None and ev.msg_type != MsgType.ERROR:
+                    raise LinkError("The Walk Coach answered a sealed request in the clear.")
                 return self._reply_body(ev, want)
             if time.monotonic() > deadline:
                 self._decoder.reset()
@@ -172,22 +204,68 @@ class PullPage:
     more: bool
 
 
+#: Log in again before a request when the session has been quiet this long (the device ends a
+#: session after 30 s without a valid sealed request).
+SESSION_REFRESH_S = 20.0
+
+
 class HostSession:
-    """One conversation with a device: hello, pair or authenticate, then requests."""
+    """One conversation with a device: hello, pair or authenticate, then sealed requests.
+
+    After authenticate() the session logs in again by itself when it has been idle for
+    SESSION_REFRESH_S or a failure dropped the channel (the device is checked again each time).
+    """
 
     def __init__(self, link: DeviceLink) -> None:
         self.link = link
         self.device_id: str | None = None
+        self.store_id: str = ""
         self.hello_info: dict[str, Any] = {}
+        self._secret: bytes | None = None
+        self._last_sealed = 0.0
 
     def hello(self) -> dict[str, Any]:
-        body = self.link.request(MsgType.HELLO, {"versions": list(SUPPORTED_VERSIONS),
-                                                 "host": "hostsync"})
-        if body.get("version") != PROTOCOL_VERSION or not isinstance(body.get("device_id"), str):
-            raise LinkError(f"The device speaks protocol version {body.get('version')!r}; "
-                            f"this hostsync speaks {PROTOCOL_VERSION}.")
+        self.link.channel = None
+        self._secret = None
+        try:
+            body = self.link.request(MsgType.HELLO, {"versions": list(SUPPORTED_VERSIONS),
+                                                     "host": "hostsync"})
+        except DeviceError as e:
+            if e.code == "version":
+                raise LinkError(f"The Walk Coach speaks another protocol version ({e}). "
+                                "Update hostsync or the Walk Coach so both match.") from None
+            raise
+        version = body.get("version")
+        if version != PROTOCOL_VERSION or not isinstance(body.get("device_id"), str):
+            who = ("update the Walk Coach's software" if isinstance(version, int)
+                   and version < PROTOCOL_VERSION else "update hostsync")
+            raise LinkError(f"The Walk Coach speaks protocol version {version!r}; this hostsync "
+                            f"speaks {PROTOCOL_VERSION}: {who}.")
+        store_id = body.get("store_id", "")
+        if not isinstance(store_id, str) or len(store_id) > 64:
+            raise LinkError("The Walk Coach sent a malformed store id.")
         self.device_id = body["device_id"]
+        self.store_id = store_id
         self.hello_info = body
+        return body
+
+    def request(self, msg_type: MsgType, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A request inside the session (logging in again first when it went quiet)."""
+        if self._secret is not None and (
+            self.link.channel is None
+            or time.monotonic() - self._last_sealed > SESSION_REFRESH_S
+        ):
+            self.authenticate(self._secret)
+        try:
+            body = self.link.request(msg_type, payload)
+        except DeviceError as e:
+            # the device ended the session (idle, or someone else's frame failed its check):
+            # it did not act on the request, so log in again and ask once more
+            if e.code != "not_authenticated" or self._secret is None:
+                raise
+            self.authenticate(self._secret)
+            body = self.link.request(msg_type, payload)
+        self._last_sealed = time.monotonic()
         return body
 
     def pair_begin(self) -> PendingPairing:
@@ -226,26 +304,32 @@ class HostSession:
         except (KeyError, TypeError, ValueError):
             raise LinkError("Malformed authentication challenge from the device.") from None
         host_nonce = pairing.new_nonce()
-        proof = pairing.auth_host_proof(secret, device_nonce, host_nonce, self.device_id)
+        who = pairing.identity(self.device_id, self.store_id)
+        self.link.channel = None
+        proof = pairing.auth_host_proof(secret, device_nonce, host_nonce, who)
         reply = self.link.request(MsgType.AUTH_FINISH,
                                   {"host_nonce": host_nonce.hex(), "proof": proof.hex()})
-        expected = pairing.auth_device_proof(secret, device_nonce, host_nonce, self.device_id)
+        expected = pairing.auth_device_proof(secret, device_nonce, host_nonce, who)
         try:
             got = bytes.fromhex(reply["device_proof"])
         except (KeyError, TypeError, ValueError):
             got = b""
         if not pairing.same(got, expected):
             raise AuthError("The device could not prove it holds this computer's pairing.")
+        self.link.channel = SecureChannel(
+            session_keys(secret, device_nonce, host_nonce, self.device_id, self.store_id), "host")
+        self._secret = secret
+        self._last_sealed = time.monotonic()
 
     def status(self) -> dict[str, Any]:
-        return self.link.request(MsgType.STATUS)
+        return self.request(MsgType.STATUS)
 
     def set_clock(self, utc: float, tz: str) -> int:
         """Set the device clock and zone; returns how many rows were re-anchored."""
-        return int(self.link.request(MsgType.SET_CLOCK, {"utc": utc, "tz": tz})["reanchored"])
+        return int(self.request(MsgType.SET_CLOCK, {"utc": utc, "tz": tz})["reanchored"])
 
     def pull(self, after: int, limit: int) -> PullPage:
-        body = self.link.request(MsgType.PULL, {"after": after, "limit": limit})
+        body = self.request(MsgType.PULL, {"after": after, "limit": limit})
         try:
             rows = decode_rows(body)
             return PullPage(rows, int(body["last_seq"]), int(body["acked_seq"]),
@@ -254,21 +338,21 @@ class HostSession:
             raise LinkError(f"Malformed rows from the device: {e}") from None
 
     def ack(self, seq: int) -> int:
-        return int(self.link.request(MsgType.ACK, {"seq": seq})["acked_seq"])
+        return int(self.request(MsgType.ACK, {"seq": seq})["acked_seq"])
 
     def get_config(self) -> WearerConfig:
-        return WearerConfig.from_json(self.link.request(MsgType.GET_CONFIG)["config"])
+        return WearerConfig.from_json(self.request(MsgType.GET_CONFIG)["config"])
 
     def set_config(self, cfg: WearerConfig) -> WearerConfig:
-        body = self.link.request(MsgType.SET_CONFIG, {"config": cfg.to_json()})
+        body = self.request(MsgType.SET_CONFIG, {"config": cfg.to_json()})
         return WearerConfig.from_json(body["config"])
 
     def set_config_json(self, obj: Any) -> dict[str, Any]:
         """Push raw JSON (the device validates it); for tests of the device's refusal."""
-        return self.link.request(MsgType.SET_CONFIG, {"config": obj})
+        return self.request(MsgType.SET_CONFIG, {"config": obj})
 
     def list_traces(self) -> list[dict[str, Any]]:
-        return list(self.link.request(MsgType.LIST_TRACES)["traces"])
+        return list(self.request(MsgType.LIST_TRACES)["traces"])
 
     def fetch_trace(self, name: str, chunk: int = 32 * 1024,
                     progress: Callable[[int, int], None] | None = None) -> bytes:
@@ -276,7 +360,7 @@ class HostSession:
         parts: list[bytes] = []
         offset = 0
         while True:
-            body = self.link.request(MsgType.FETCH_TRACE,
+            body = self.request(MsgType.FETCH_TRACE,
                                      {"name": name, "offset": offset, "length": chunk})
             data = base64.b64decode(body["data"])
             if hashlib.sha256(data).hexdigest() != body["sha256"]:

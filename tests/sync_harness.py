@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from device.clock import DeviceClock
 from device.config import WearerConfig
 from device.store import MinuteRow, Store
 from device.sync.agent import SyncAgent
+from device.sync.protocol import Frame, FrameDecoder
 from device.sync.virtual_cable import PtyBridge
+from hostsync.link import DeviceLink, HostSession
 
 DEVICE_ID = "WC-0000beef"
 BOOT = "boot-this"
@@ -78,3 +81,35 @@ def start_device(tmp_path: Path) -> Device:
     return dev
 
 
+
+
+def connect(dev: Device, timeout: float = 3.0) -> HostSession:
+    session = HostSession(DeviceLink.open(dev.bridge.host_path, timeout=timeout))
+    session.hello()
+    return session
+
+
+def pair(dev: Device) -> bytes:
+    session = connect(dev)
+    try:
+        pending = session.pair_begin()
+        return session.pair_confirm(pending, dev.wait_code())
+    finally:
+        session.link.close()
+
+
+def authed(dev: Device, secret: bytes, timeout: float = 3.0) -> HostSession:
+    session = connect(dev, timeout)
+    session.authenticate(secret)
+    return session
+
+
+def raw_exchange(port, data: bytes, want: int, timeout: float = 3.0) -> list[Frame]:
+    """Write raw bytes; collect reply frames until `want` arrive (or the timeout)."""
+    port.write(data)
+    dec = FrameDecoder()
+    frames: list[Frame] = []
+    deadline = time.monotonic() + timeout
+    while len(frames) < want and time.monotonic() < deadline:
+        frames += [e for e in dec.feed(port.read(max(1, port.in_waiting))) if isinstance(e, Frame)]
+    return frames

@@ -15,6 +15,7 @@ from device.sync import pairing
 from device.sync.protocol import (
     HEADER_LEN,
     MAX_PAYLOAD,
+    PROTOCOL_VERSION,
     ErrorCode,
     Frame,
     FrameDecoder,
@@ -47,7 +48,7 @@ def test_round_trip_fields_and_json():
     raw = encode_frame(MsgType.PULL, 77, {"after": 5, "limit": 10, "note": "é"})
     (frame,) = FrameDecoder().feed(raw)
     assert isinstance(frame, Frame)
-    assert (frame.version, frame.msg_type, frame.request_id) == (1, MsgType.PULL, 77)
+    assert (frame.version, frame.msg_type, frame.request_id) == (PROTOCOL_VERSION, MsgType.PULL, 77)
     assert frame.json() == {"after": 5, "limit": 10, "note": "é"}
     assert reply_type(MsgType.PULL) == 0x92
 

@@ -19,6 +19,7 @@ from device.sync import pairing
 from device.sync.agent import META_SECRET, SyncSession
 from device.sync.protocol import (
     HEADER_LEN,
+    PROTOCOL_VERSION,
     Frame,
     FrameDecoder,
     MsgType,
@@ -27,15 +28,18 @@ from device.sync.protocol import (
     reply_type,
 )
 from hostsync.db import HostDB
-from hostsync.link import DeviceError, DeviceLink, HostSession, LinkError
+from hostsync.link import DeviceError, LinkError
 from hostsync.pull import sync_device
 from tests.sync_harness import (
     DEVICE_ID,
     LABEL,
     MONO_NOW,
     T0,
-    Device,
+    authed,
+    connect,
     make_rows,
+    pair,
+    raw_exchange,
     start_device,
 )
 
@@ -47,21 +51,6 @@ def device(tmp_path):
     dev.close()
 
 
-def connect(dev: Device, timeout: float = 3.0) -> HostSession:
-    session = HostSession(DeviceLink.open(dev.bridge.host_path, timeout=timeout))
-    session.hello()
-    return session
-
-
-def pair(dev: Device) -> bytes:
-    session = connect(dev)
-    try:
-        pending = session.pair_begin()
-        return session.pair_confirm(pending, dev.wait_code())
-    finally:
-        session.link.close()
-
-
 @pytest.fixture
 def paired(device, tmp_path):
     secret = pair(device)
@@ -69,23 +58,6 @@ def paired(device, tmp_path):
     db.save_pairing(DEVICE_ID, secret)
     yield device, secret, db
     db.close()
-
-
-def authed(dev: Device, secret: bytes, timeout: float = 3.0) -> HostSession:
-    session = connect(dev, timeout)
-    session.authenticate(secret)
-    return session
-
-
-def raw_exchange(port, data: bytes, want: int, timeout: float = 3.0) -> list[Frame]:
-    """Write raw bytes; collect reply frames until `want` arrive (or the timeout)."""
-    port.write(data)
-    dec = FrameDecoder()
-    frames: list[Frame] = []
-    deadline = time.monotonic() + timeout
-    while len(frames) < want and time.monotonic() < deadline:
-        frames += [e for e in dec.feed(port.read(max(1, port.in_waiting))) if isinstance(e, Frame)]
-    return frames
 
 
 # -- pairing and authentication -----------------------------------------------------------
@@ -190,25 +162,33 @@ def test_corrupt_oversized_unknown_and_bad_frames_get_errors_and_the_link_surviv
     corrupt[HEADER_LEN + 2] ^= 0xFF
     import struct
     import zlib
-    header = struct.pack(">2sBBII", b"WC", 1, MsgType.PULL, 502, 1 << 30)
+    header = struct.pack(">2sBBII", b"WC", PROTOCOL_VERSION, MsgType.PULL, 502, 1 << 30)
     oversized = header + struct.pack(">H", zlib.crc32(header) & 0xFFFF)
-    cases = [
-        (bytes(corrupt), 501, "corrupt_frame"),
-        (oversized + b"\x00" * 64, 502, "too_large"),
-        (encode_frame(0x42, 503, {}), 503, "unknown_type"),
-        (encode_frame(MsgType.STATUS, 504, b"{not json"), 504, "bad_json"),
-        (encode_frame(MsgType.STATUS, 505, {}, version=9), 505, "version"),
-        (encode_frame(MsgType.PULL, 506, {"after": -1, "limit": 5}), 506, "bad_request"),
-        (encode_frame(MsgType.ACK, 507, {"seq": 10**9}), 507, "bad_request"),
+    channel = session.link.channel
+    assert channel is not None
+    cases = [  # plain-frame problems are answered in the clear, sealed ones sealed
+        (bytes(corrupt), 501, "corrupt_frame", False),
+        (oversized + b"\x00" * 64, 502, "too_large", False),
+        (encode_frame(0x42, 503, {}), 503, "unknown_type", False),
+        (encode_frame(MsgType.STATUS, 505, {}, version=9), 505, "version", False),
+        (encode_frame(MsgType.STATUS, 506, {}), 506, "not_authenticated", False),
+        (channel.seal(0x42, 513, {}), 513, "unknown_type", True),
+        (channel.seal(MsgType.STATUS, 514, b"{not json"), 514, "bad_json", True),
+        (channel.seal(MsgType.PULL, 516, {"after": -1, "limit": 5}), 516, "bad_request", True),
+        (channel.seal(MsgType.ACK, 517, {"seq": 10**9}), 517, "bad_request", True),
     ]
-    for raw, rid, code in cases:
+    for raw, rid, code, sealed in cases:
         (reply,) = raw_exchange(port, b"garbage\x00" + raw, 1)
+        if sealed:
+            reply = channel.open(reply)
         assert reply.msg_type == MsgType.ERROR and reply.request_id == rid
         body = reply.json()
         assert body["code"] == code, body
         if code == "version":
-            assert "9" in body["message"] and "1" in body["message"]
-    (ok,) = raw_exchange(port, encode_frame(MsgType.STATUS, 600, {}), 1)
+            assert "9" in body["message"] and str(PROTOCOL_VERSION) in body["message"]
+            assert "update the Walk Coach" in body["message"]
+    (ok,) = raw_exchange(port, channel.seal(MsgType.STATUS, 600, {}), 1)
+    ok = channel.open(ok)
     assert ok.msg_type == reply_type(MsgType.STATUS) and ok.json()["device_id"] == DEVICE_ID
     assert device.agent._thread is not None and device.agent._thread.is_alive()
     session.link.close()
@@ -435,7 +415,7 @@ def session_parts(tmp_path_factory):
 
 @settings(max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.integers(0, 255), st.sampled_from([1, 1, 1, 2]), bodies),
+@given(st.lists(st.tuples(st.integers(0, 255), st.sampled_from([2, 2, 2, 1, 3]), bodies),
                 min_size=1, max_size=6))
 def test_unauthenticated_session_answers_everything_and_leaks_nothing(session_parts, requests):
     store, clock, data = session_parts
@@ -447,7 +427,7 @@ def test_unauthenticated_session_answers_everything_and_leaks_nothing(session_pa
         assert isinstance(reply, Frame) and reply.request_id == i
         text = reply.payload.decode()
         assert LABEL not in text and "boot-this" not in text and "t.csv" not in text
-        if msg_type not in (1, 2, 3, 4, 5) or version != 1:
+        if msg_type not in (1, 2, 3, 4, 5) or version != PROTOCOL_VERSION:
             assert reply.msg_type == MsgType.ERROR
     assert not session.authenticated
     session.cancel_pairing()

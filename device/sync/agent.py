@@ -28,7 +28,9 @@ from device.clock import UTC_MAX, UTC_MIN, DeviceClock
 from device.config import ConfigError, WearerConfig, check_timezone
 from device.store import STORE_FILENAME, Store, StoreError
 from device.sync import pairing
+from device.sync.channel import OVERHEAD, ChannelError, SecureChannel, session_keys
 from device.sync.protocol import (
+    MAX_PAYLOAD,
     OPEN_TYPES,
     PROTOCOL_VERSION,
     SUPPORTED_VERSIONS,
@@ -41,6 +43,7 @@ from device.sync.protocol import (
     ProtocolError,
     encode_error,
     encode_frame,
+    encode_json,
     encode_rows,
     reply_type,
 )
@@ -58,12 +61,12 @@ META_SECRET = "sync_secret"
 META_LAST_SYNC = "last_sync_utc"
 PAIRING_TTL_S = 300.0
 AUTH_CHALLENGE_TTL_S = 30.0
-IDLE_LOGOUT_S = 600.0
+IDLE_LOGOUT_S = 30.0  # a session with no valid sealed request for this long ends
 PULL_MAX_ROWS = 2000
 TRACE_CHUNK_MAX = 32 * 1024
 TRACES_DIR = "traces"
 
-_KNOWN_TYPES = {int(t) for t in MsgType} - {int(MsgType.ERROR)}
+_KNOWN_TYPES = {int(t) for t in MsgType} - {int(MsgType.ERROR), int(MsgType.SEALED)}
 
 
 def _int_field(body: dict[str, Any], name: str, lo: int = 0, hi: int | None = None) -> int:
@@ -85,6 +88,15 @@ def _hex_field(body: dict[str, Any], name: str, nbytes: int) -> bytes:
     return raw
 
 
+def version_mismatch(version: int) -> str:
+    """The plain line for a peer speaking another protocol version: who must update."""
+    if version < PROTOCOL_VERSION:
+        return (f"protocol version {version} is not supported; this Walk Coach speaks version "
+                f"{PROTOCOL_VERSION}: update hostsync")
+    return (f"protocol version {version} is not supported; this Walk Coach speaks version "
+            f"{PROTOCOL_VERSION}: update the Walk Coach's software")
+
+
 class _Refused(Exception):
     """An error reply with extra fields (retry_after...)."""
 
@@ -96,9 +108,12 @@ class _Refused(Exception):
 class SyncSession:
     """One host conversation: authentication state, pairing in progress, request handlers.
 
-    handle() never raises: every problem becomes an ERROR reply and the session stays usable.
-    Before authentication only HELLO, PAIR_*, AUTH_* are answered; nothing about the wearer
-    (rows, config, label, traces) leaves the device.
+    handle() never raises: every problem becomes an ERROR reply. Only HELLO, PAIR_*, AUTH_* are
+    answered in the clear; everything else is answered only inside the encrypted session that
+    AUTH_FINISH starts (SEALED frames, device/sync/channel.py), so nothing about the wearer
+    leaves the device in the clear and nobody but the logged-in host can ask for a change. The
+    session ends on HELLO, a new login, IDLE_LOGOUT_S without a valid sealed request, or the
+    first sealed frame that does not open.
     """
 
     def __init__(
@@ -123,11 +138,26 @@ class SyncSession:
         self._on_config = on_config_changed
         self._now = now
         self.guard = guard or pairing.PairingGuard(now, store.get_meta, store.set_meta)
-        self.authenticated = False
+        self._channel: SecureChannel | None = None
+        self._session_activity = 0.0
+        self._sent_high = 0  # highest seq this session showed the host (ACK may not exceed it)
         self._auth_nonce: tuple[bytes, float] | None = None
         self._seen_host_nonces: collections.deque[bytes] = collections.deque(maxlen=256)
         self._pairing: dict[str, Any] | None = None
-        self._last_activity = now()
+
+    @property
+    def authenticated(self) -> bool:
+        return self._channel is not None
+
+    @property
+    def store_id(self) -> str:
+        return ""
+
+    def end_session(self, why: str = "") -> None:
+        """Forget the session keys: every later request needs a new login."""
+        if self._channel is not None and why:
+            log.info("sync session ended: %s", why)
+        self._channel = None
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -139,29 +169,56 @@ class SyncSession:
             code = ErrorCode.TOO_LARGE if event.kind == "oversized" else ErrorCode.CORRUPT_FRAME
             return encode_error(event.request_id, code, f"frame refused: {event.kind}"
                                 f"{': ' + event.detail if event.detail else ''}")
-        self._last_activity = self._now()
         rid = event.request_id
+        if event.msg_type == MsgType.SEALED and event.version in SUPPORTED_VERSIONS:
+            return self._handle_sealed(event)
+        reply_t, body = self._answer(event, sealed=False)
+        return encode_frame(reply_t, rid, body)
+
+    def _handle_sealed(self, frame: Frame) -> bytes:
+        rid = frame.request_id
+        channel = self._channel
+        if channel is None:
+            return encode_error(rid, ErrorCode.NOT_AUTHENTICATED,
+                                "no session: authenticate first")
         try:
-            return encode_frame(reply_type(event.msg_type), rid, self._dispatch(event))
+            inner = channel.open(frame)
+        except ChannelError as e:
+            self.end_session(str(e))
+            return encode_error(rid, ErrorCode.NOT_AUTHENTICATED,
+                                "session ended: a frame failed its check; authenticate again")
+        self._session_activity = self._now()
+        reply_t, body = self._answer(inner, sealed=True)
+        try:
+            return channel.seal(reply_t, rid, body)
+        except FrameTooLarge:
+            return channel.seal(MsgType.ERROR, rid, {"code": ErrorCode.INTERNAL.value,
+                                                     "message": "reply too large"})
+
+    def _answer(self, frame: Frame, sealed: bool) -> tuple[int, dict[str, Any]]:
+        """(reply type, reply body) for one request; every failure is an ERROR body."""
+        try:
+            return reply_type(frame.msg_type), self._dispatch(frame, sealed)
         except _Refused as r:
-            return encode_error(rid, r.code, str(r), **r.extra)
+            code, message, extra = r.code, str(r), r.extra
         except ProtocolError as e:
-            return encode_error(rid, e.code, str(e))
+            code, message, extra = e.code, str(e), {}
         except ConfigError as e:
-            return encode_error(rid, ErrorCode.INVALID_CONFIG, str(e))
+            code, message, extra = ErrorCode.INVALID_CONFIG, str(e), {}
         except (StoreError, FrameTooLarge) as e:
-            return encode_error(rid, ErrorCode.INTERNAL, f"device problem: {e}"[:300])
+            code, message, extra = ErrorCode.INTERNAL, f"device problem: {e}"[:300], {}
         except Exception as e:  # never let one request kill the agent
-            log.exception("sync request %#x failed", event.msg_type)
-            return encode_error(rid, ErrorCode.INTERNAL, f"device problem: {type(e).__name__}")
+            log.exception("sync request %#x failed", frame.msg_type)
+            code, message, extra = ErrorCode.INTERNAL, f"device problem: {type(e).__name__}", {}
+        return MsgType.ERROR, {"code": code.value, "message": message, **extra}
 
     def tick(self) -> None:
         """Called when the line is idle: expire a pairing code and an idle login."""
         now = self._now()
         if self._pairing and now > self._pairing["expires"]:
             self.cancel_pairing()
-        if self.authenticated and now - self._last_activity > IDLE_LOGOUT_S:
-            self.authenticated = False
+        if self._channel is not None and now - self._session_activity > IDLE_LOGOUT_S:
+            self.end_session("idle")
 
     def cancel_pairing(self) -> None:
         if self._pairing is not None:
@@ -170,17 +227,15 @@ class SyncSession:
 
     # -- dispatch -------------------------------------------------------------------------------
 
-    def _dispatch(self, frame: Frame) -> dict[str, Any]:
+    def _dispatch(self, frame: Frame, sealed: bool) -> dict[str, Any]:
         if frame.version not in SUPPORTED_VERSIONS:
-            raise ProtocolError(
-                ErrorCode.VERSION,
-                f"protocol version {frame.version} is not supported; this device speaks "
-                f"version {PROTOCOL_VERSION}",
-            )
+            raise ProtocolError(ErrorCode.VERSION, version_mismatch(frame.version))
         if frame.msg_type not in _KNOWN_TYPES:
             raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {frame.msg_type:#x}")
         msg_type = MsgType(frame.msg_type)
-        if msg_type not in OPEN_TYPES and not self.authenticated:
+        if msg_type in OPEN_TYPES and sealed:
+            raise ProtocolError(ErrorCode.BAD_REQUEST, f"{msg_type.name} is sent in the clear")
+        if msg_type not in OPEN_TYPES and not sealed:
             raise ProtocolError(ErrorCode.NOT_AUTHENTICATED,
                                 "not authenticated: pair or authenticate first")
         body = frame.json()
@@ -198,21 +253,18 @@ class SyncSession:
 
     def _on_hello(self, body: dict[str, Any]) -> dict[str, Any]:
         """Starts a session: any earlier login or pairing on this port is dropped."""
-        self.authenticated = False
+        self.end_session("HELLO")
         self.cancel_pairing()
         self._auth_nonce = None
         versions = body.get("versions", [PROTOCOL_VERSION])
-        if not isinstance(versions, list) or not any(
-            v in SUPPORTED_VERSIONS for v in versions if isinstance(v, int)
-        ):
-            raise ProtocolError(
-                ErrorCode.VERSION,
-                f"host speaks protocol versions {versions!r}"[:120]
-                + f"; this device speaks version {PROTOCOL_VERSION}",
-            )
+        ints = [v for v in versions if isinstance(v, int) and not isinstance(v, bool)] \
+            if isinstance(versions, list) else []
+        if not any(v in SUPPORTED_VERSIONS for v in ints):
+            raise ProtocolError(ErrorCode.VERSION, version_mismatch(max(ints, default=0)))
         return {"versions": list(SUPPORTED_VERSIONS), "version": PROTOCOL_VERSION,
-                "device_id": self.device_id, "firmware": self.firmware_version,
-                "paired": self._paired_secret() is not None}
+                "device_id": self.device_id, "store_id": self.store_id,
+                "firmware": self.firmware_version,
+                "paired": self._paired_secret() is not None, "session_idle_s": IDLE_LOGOUT_S}
 
     def _check_lock(self) -> None:
         wait = self.guard.wait_remaining()
@@ -274,7 +326,7 @@ class SyncSession:
 
     def _on_auth_finish(self, body: dict[str, Any]) -> dict[str, Any]:
         pending, self._auth_nonce = self._auth_nonce, None  # single use, whatever happens
-        self.authenticated = False
+        self.end_session("new login")
         host_nonce = _hex_field(body, "host_nonce", pairing.NONCE_BYTES)
         proof = _hex_field(body, "proof", 32)
         secret = self._paired_secret()
@@ -285,13 +337,17 @@ class SyncSession:
         if host_nonce in self._seen_host_nonces:
             raise ProtocolError(ErrorCode.AUTH_FAILED, "host nonce reused")
         self._seen_host_nonces.append(host_nonce)
-        expected = pairing.auth_host_proof(secret, pending[0], host_nonce, self.device_id)
+        who = pairing.identity(self.device_id, self.store_id)
+        expected = pairing.auth_host_proof(secret, pending[0], host_nonce, who)
         if not pairing.same(proof, expected):
             self.store.log_event("sync", "authentication refused")
             raise ProtocolError(ErrorCode.AUTH_FAILED, "authentication failed")
-        self.authenticated = True
+        self._channel = SecureChannel(
+            session_keys(secret, pending[0], host_nonce, self.device_id, self.store_id), "device")
+        self._session_activity = self._now()
+        self._sent_high = 0
         return {"device_proof": pairing.auth_device_proof(secret, pending[0], host_nonce,
-                                                          self.device_id).hex()}
+                                                          who).hex()}
 
     # -- authenticated requests -----------------------------------------------------------------
 
@@ -335,14 +391,18 @@ class SyncSession:
             reply = {**encode_rows(rows), "last_seq": last,
                      "acked_seq": self.store.acknowledged_seq(),
                      "more": bool(rows) and rows[-1].seq < last}
-            try:
-                encode_frame(0, 0, reply)
-                return reply
-            except FrameTooLarge:
-                rows = rows[: max(1, len(rows) // 2)]
+            if len(encode_json(reply)) + OVERHEAD <= MAX_PAYLOAD or len(rows) <= 1:
+                break
+            rows = rows[: max(1, len(rows) // 2)]
+        # the host may acknowledge what it holds: what it asked after, and what it was sent
+        self._sent_high = max(self._sent_high, min(after, last), rows[-1].seq if rows else 0)
+        return reply
 
     def _on_ack(self, body: dict[str, Any]) -> dict[str, Any]:
         seq = _int_field(body, "seq")
+        if seq > max(self._sent_high, self.store.acknowledged_seq()):
+            raise ProtocolError(ErrorCode.BAD_REQUEST,
+                                f"ACK {seq} is beyond the rows sent in this session")
         try:
             self.store.acknowledge(seq)
         except StoreError as e:

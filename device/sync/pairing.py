@@ -83,6 +83,11 @@ def pair_device_proof(secret: bytes, transcript: bytes) -> bytes:
     return hmac.new(secret, b"pair-device|" + transcript, hashlib.sha256).digest()
 
 
+def identity(device_id: str, store_id: str) -> str:
+    """What a login proves it talks to: the device, and which store (history) it holds."""
+    return f"{device_id}|{store_id}" if store_id else device_id
+
+
 def auth_host_proof(secret: bytes, device_nonce: bytes, host_nonce: bytes,
                     device_id: str) -> bytes:
     """HMAC(secret, "host" || device_nonce || host_nonce || device_id)."""

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import struct
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
 MAGIC = b"WC"
-PROTOCOL_VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+PROTOCOL_VERSION = 2
+SUPPORTED_VERSIONS = (2,)
 _HEADER = struct.Struct(">2sBBII")  # magic, version, type, request_id, length
 _HEADER_CHECK = struct.Struct(">H")
 _CRC = struct.Struct(">I")
@@ -31,6 +32,7 @@ TRAILER_LEN = _CRC.size  # 4
 MAX_FRAME = 64 * 1024
 MAX_PAYLOAD = MAX_FRAME - HEADER_LEN - TRAILER_LEN
 REPLY_BIT = 0x80
+MAX_JSON_DEPTH = 8  # the deepest payload any message needs is 4 (rows in a list in an object)
 
 
 class MsgType(enum.IntEnum):
@@ -49,6 +51,7 @@ class MsgType(enum.IntEnum):
     SET_CONFIG = 0x15
     LIST_TRACES = 0x16
     FETCH_TRACE = 0x17
+    SEALED = 0x20  # an encrypted request of the logged-in session (device/sync/channel.py)
     ERROR = 0xFF
 
 
@@ -104,16 +107,40 @@ def encode_json(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
+def frame_header(version: int, msg_type: int, request_id: int, length: int) -> bytes:
+    """The first 12 header bytes (before the header check); sealed frames authenticate them."""
+    return _HEADER.pack(MAGIC, version & 0xFF, msg_type & 0xFF, request_id & 0xFFFFFFFF, length)
+
+
+def frame_from_header(header: bytes, body: bytes) -> bytes:
+    """A complete frame from frame_header() and a payload of the length it names."""
+    head = header + _header_check(header)
+    return head + bytes(body) + _CRC.pack(zlib.crc32(body, zlib.crc32(head)))
+
+
 def encode_frame(msg_type: int, request_id: int, payload: dict[str, Any] | bytes,
                  version: int = PROTOCOL_VERSION) -> bytes:
     """One complete frame; ``payload`` is a JSON object (or already-encoded bytes)."""
     body = payload if isinstance(payload, bytes | bytearray) else encode_json(payload)
     if len(body) > MAX_PAYLOAD:
         raise FrameTooLarge(f"payload of {len(body)} bytes exceeds {MAX_PAYLOAD}")
-    header = _HEADER.pack(MAGIC, version & 0xFF, msg_type & 0xFF, request_id & 0xFFFFFFFF,
-                          len(body))
-    head = header + _header_check(header)
-    return head + bytes(body) + _CRC.pack(zlib.crc32(body, zlib.crc32(head)))
+    return frame_from_header(frame_header(version, msg_type, request_id, len(body)), body)
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+
+
+def json_depth_ok(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """No more than ``limit`` nested arrays/objects, checked before parsing (a deeply nested
+    payload would otherwise cost a RecursionError inside json.loads)."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for ch in brackets:
+        depth += 1 if ch in (0x5B, 0x7B) else -1
+        if depth > limit:
+            return False
+    return True
 
 
 def encode_error(request_id: int, code: ErrorCode, message: str,
@@ -133,9 +160,12 @@ class Frame:
 
     def json(self) -> dict[str, Any]:
         """The payload as a JSON object, or ProtocolError(BAD_JSON)."""
+        if not json_depth_ok(self.payload):
+            raise ProtocolError(ErrorCode.BAD_JSON,
+                                f"payload nested deeper than {MAX_JSON_DEPTH} levels")
         try:
             obj = json.loads(self.payload.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise ProtocolError(ErrorCode.BAD_JSON, f"payload is not UTF-8 JSON: {exc}") from None
         if not isinstance(obj, dict):
             raise ProtocolError(ErrorCode.BAD_JSON, "payload must be a JSON object")

@@ -51,6 +51,7 @@ class PtyBridge:
         self.to_host = 0
         self.to_device = 0
         self._cut_at: int | None = None
+        self.tap: bytearray | None = None  # set to a bytearray to record all traffic (a sniffer)
         self.cut_done = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pty-relay", daemon=True)
@@ -160,6 +161,8 @@ class PtyBridge:
             data = data[: max(0, self._cut_at - self.forwarded)]
             cut = True
         self.forwarded += len(data)
+        if self.tap is not None:
+            self.tap += data
         if src is self._dev:
             self.to_host += len(data)
         else:
