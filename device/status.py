@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from device.history import DayRecord
+
+LOW_BATTERY_PERCENT = 15.0  # the screens warn from here down
+SHUTDOWN_BATTERY_PERCENT = 3.0  # the firmware writes its minute and stops (before the LiPo cuts)
+
 
 @dataclass(frozen=True)
 class DeviceStatus:
@@ -19,6 +24,10 @@ class DeviceStatus:
     clock_trusted: a host has set the clock since boot.
     storage_problem / sensor_problem: a plain-words problem, or None.
     pending_rows: minute rows counted but not yet written to storage (disk full).
+    battery_percent: the fuel gauge's state of charge, None without a gauge.
+    battery_charging: the charge is rising (charger plugged in).
+    battery_problem: the gauge cannot be read (plain words), or None.
+    history: the last days (today last), for the 7-day screen.
     """
 
     live_cadence_spm: float = 0.0
@@ -31,3 +40,7 @@ class DeviceStatus:
     storage_problem: str | None = None
     sensor_problem: str | None = None
     pending_rows: int = 0
+    battery_percent: float | None = None
+    battery_charging: bool = False
+    battery_problem: str | None = None
+    history: tuple[DayRecord, ...] = ()

@@ -20,6 +20,7 @@ from device.status import DeviceStatus
 
 PIN = 17
 WALL = SAMPLE_WALL
+STILL = dataclasses.replace(sample_status(), live_cadence_spm=0.0)  # not walking right now
 
 
 class CountingDummy(dummy):
@@ -93,7 +94,7 @@ def test_no_frame_when_nothing_changed(controller, device) -> None:
 
 def test_frame_only_when_what_is_shown_changes(controller, device) -> None:
     controller.tick(0.0, WALL)
-    controller.short_press()  # -> today
+    controller.open_screen("today")
     controller.tick(1.0, WALL)
     assert controller.screen == "today" and device.frames == 2
     # 108.4 -> 108.3 spm rounds to the same number on screen: no frame.
@@ -118,18 +119,19 @@ def test_changes_to_other_screens_send_nothing(controller, device) -> None:
 def test_short_presses_cycle_the_screens(controller, device) -> None:
     controller.tick(0.0, WALL)
     seen = []
-    for i in range(5):
+    for i in range(7):
         controller.short_press()
         controller.tick(1.0 + i, WALL)
         seen.append(controller.screen)
         assert same_image(
             device.image, screen_image(controller.screen, sample_progress(), sample_status(), WALL)
         )
-    assert seen == ["today", "plan", "status", "week", "today"]
-    assert device.frames == 6
+    assert seen == ["days", "today", "plan", "status", "detail", "week", "days"]
+    assert device.frames == 8
 
 
 def test_sleeps_after_idle_time_and_short_press_wakes_to_week(controller, device) -> None:
+    controller.update(sample_progress(), STILL)
     controller.tick(100.0, WALL)
     controller.short_press()
     controller.tick(101.0, WALL)  # today, last press at 101
@@ -138,7 +140,7 @@ def test_sleeps_after_idle_time_and_short_press_wakes_to_week(controller, device
     controller.tick(121.0, WALL)
     assert not controller.awake and device.hides == 1
     frames = device.frames
-    controller.update(sample_progress(), dataclasses.replace(sample_status(), live_cadence_spm=70))
+    controller.update(sample_progress(), dataclasses.replace(STILL, threshold_spm=90))
     for t in range(122, 200):
         assert controller.tick(float(t), WALL) is False  # asleep: nothing is sent
     assert device.frames == frames and device.hides == 1
@@ -148,6 +150,7 @@ def test_sleeps_after_idle_time_and_short_press_wakes_to_week(controller, device
 
 
 def test_waking_onto_an_unchanged_picture_sends_no_frame(controller, device) -> None:
+    controller.update(sample_progress(), STILL)
     controller.tick(0.0, WALL)
     controller.tick(20.0, WALL)
     assert not controller.awake
@@ -229,8 +232,70 @@ def test_presses_from_many_threads_are_all_applied(controller, device) -> None:
         t.join()
     assert controller.wait_for_input(0) is True
     controller.tick(1.0, WALL)
-    assert controller.screen == "week"  # 100 presses, 4 screens in the cycle
+    assert controller.screen == "status"  # 100 presses, 6 screens in the cycle: 100 % 6 = 4
     assert controller.wait_for_input(0) is False
+
+
+def test_a_press_while_walking_opens_walk_mode_which_stays_on_while_walking(device) -> None:
+    controller = DisplayController(device, idle_timeout_s=20.0)
+    controller.update(sample_progress(), STILL)
+    controller.tick(0.0, WALL)
+    controller.tick(20.0, WALL)
+    assert not controller.awake
+    walking = dataclasses.replace(sample_status(), live_cadence_spm=96.0)
+    controller.update(sample_progress(), walking)
+    controller.short_press()
+    assert controller.tick(30.0, WALL) is True
+    assert controller.screen == "walk"
+    assert same_image(device.image, screen_image("walk", sample_progress(), walking, WALL))
+    for t in range(31, 300):  # walking on: stays awake far beyond the 20 s idle time
+        controller.tick(float(t), WALL)
+    assert controller.awake
+    brisk = dataclasses.replace(walking, live_cadence_spm=104.0)
+    controller.update(sample_progress(), brisk)
+    assert controller.tick(300.0, WALL) is True  # the cue changes to brisk at once
+    controller.update(sample_progress(), STILL)  # the walk ends
+    controller.tick(301.0, WALL)
+    controller.tick(359.0, WALL)
+    assert controller.awake  # walk mode waits 60 s after the walk
+    controller.tick(361.0, WALL)
+    assert not controller.awake
+    controller.short_press()  # not walking now: the home screen
+    controller.tick(362.0, WALL)
+    assert controller.screen == "week"
+
+
+def test_walk_mode_gives_up_after_its_longest_stay(device) -> None:
+    from device.display.controller import WALK_IDLE_TIMEOUT_S, WALK_MAX_S
+
+    controller = DisplayController(device, idle_timeout_s=20.0)
+    controller.update(sample_progress(), sample_status())  # walking briskly
+    controller.open_screen("walk")
+    t = 0.0
+    while controller.awake and t < 10 * WALK_MAX_S:
+        controller.tick(t, WALL)
+        t += 1.0
+    assert WALK_MAX_S <= t <= WALK_MAX_S + WALK_IDLE_TIMEOUT_S + 2
+
+
+def test_detail_pages_through_every_problem_in_full(device) -> None:
+    troubled = dataclasses.replace(
+        STILL, clock_trusted=False, sensor_problem="no IMU answers on the I2C bus at 0x6A or "
+        "0x6B: check its wiring (SDA, SCL, 3V3, GND)", storage_problem="Storage full",
+    )
+    controller = DisplayController(device)
+    controller.update(sample_progress(), troubled)
+    controller.open_screen("detail")
+    headings = []
+    for i in range(4):
+        controller.tick(float(i), WALL)
+        view = controller._hotspots["detail"].view
+        headings.append(view.heading if controller.screen == "detail" else controller.screen)
+        if controller.screen == "detail":
+            text = " ".join(view.lines)
+            assert "…" not in text
+        controller.short_press()
+    assert headings == ["Problem 1 of 3", "Problem 2 of 3", "Problem 3 of 3", "week"]
 
 
 def test_bad_settings_are_clear_errors() -> None:
@@ -320,7 +385,7 @@ def test_contact_bounce_is_not_a_press(pins: MockFactory) -> None:
 def test_button_drives_the_controller(pins: MockFactory, device: CountingDummy) -> None:
     hook_calls = []
     controller = DisplayController(device, on_long_press=lambda: hook_calls.append(1))
-    controller.update(sample_progress(), sample_status())
+    controller.update(sample_progress(), STILL)
     pin = pins.pin(PIN)
     # 0.5 s hold: a quick press stays a short press even on a busy CI machine
     button = connect_button(controller, PIN, hold_time=0.5, min_press_s=0.0)
@@ -329,7 +394,7 @@ def test_button_drives_the_controller(pins: MockFactory, device: CountingDummy) 
         pin.drive_low()
         pin.drive_high()
         controller.tick(1.0, WALL)
-        assert controller.screen == "today" and device.frames == 2
+        assert controller.screen == "days" and device.frames == 2
         controller.tick(30.0, WALL)
         assert not controller.awake
         pin.drive_low()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import itertools
 import os
 from pathlib import Path
@@ -57,6 +56,11 @@ TROUBLED_STATUS = DeviceStatus(
     storage_problem="SD card full: no space left on device",
     sensor_problem="no IMU answers at 0x6A or 0x6B",
     pending_rows=1234,
+    battery_percent=9.0,
+)
+NOT_WALKING = dataclasses.replace(sample_status(), live_cadence_spm=82.0)
+MET_PROGRESS = dataclasses.replace(
+    sample_progress(), moderate_minutes=152, day_minutes=(40, 0, 52, 33, 27, 0, 0), today_index=4
 )
 
 # name -> (screen, progress, status)
@@ -77,6 +81,25 @@ CASES: dict[str, tuple[str, WeekProgress | None, DeviceStatus | None]] = {
     "today_extreme_not_brisk": ("today", EXTREME_PROGRESS, TROUBLED_STATUS),
     "plan_no_goal": ("plan", ZERO_PROGRESS, None),
     "status_problems": ("status", EXTREME_PROGRESS, TROUBLED_STATUS),
+    "days": ("days", sample_progress(), sample_status()),
+    "days_none": ("days", None, None),
+    "walk": ("walk", sample_progress(), sample_status()),
+    "walk_not_yet": ("walk", sample_progress(), NOT_WALKING),
+    "detail": ("detail", sample_progress(), sample_status()),
+    "detail_problem": ("detail", EXTREME_PROGRESS, TROUBLED_STATUS),
+    "week_goal_met": ("week", MET_PROGRESS, sample_status()),
+    "week_clock_not_set": (
+        "week",
+        sample_progress(),
+        dataclasses.replace(sample_status(), clock_trusted=False, battery_percent=12.0),
+    ),
+    "status_accents": (
+        "status",
+        sample_progress(),
+        dataclasses.replace(
+            sample_status(), wearer_label="Zoë · Ελένη · Юлия", battery_charging=True
+        ),
+    ),
 }
 
 
@@ -279,11 +302,83 @@ def test_unknown_screen_is_a_clear_error() -> None:
 # --- the font ------------------------------------------------------------------------------------
 
 
-def test_font_is_pillows_embedded_scalable_font_not_an_os_file() -> None:
+def test_font_is_the_bundled_dejavu_sans_not_an_os_file() -> None:
     f = screens.font(30)
-    assert f.getname() == ("Aileron", "Regular")
-    assert isinstance(f.path, io.BytesIO)  # loaded from bytes inside Pillow, not a file path
+    assert f.getname() == ("DejaVu Sans", "Book")
+    assert Path(f.path).parent == Path(screens.__file__).parent / "fonts"
+    assert (Path(f.path).parent / "LICENSE-DejaVu.txt").exists()
     assert f.getbbox("0")[3] > screens.font(12).getbbox("0")[3]  # sizes really scale
+
+
+@pytest.mark.parametrize("name", ["Zoë", "Ελένη", "Юлия", "Łukasz Żółć", "François", "Ærøskøbing"])
+def test_accented_latin_greek_and_cyrillic_names_render_as_letters(name: str) -> None:
+    assert screens.missing_glyphs(name) == []
+    # Each letter draws its own glyph, never the font's empty box.
+    notdef = screens.font(16).getmask("\U0010fffd")
+    for ch in name.replace(" ", ""):
+        assert bytes(screens.font(16).getmask(ch)) != bytes(notdef), ch
+
+
+def test_characters_the_font_lacks_are_named_and_shown_as_question_marks() -> None:
+    assert screens.missing_glyphs("Ann 陳 🙂 陳") == ["陳", "🙂"]
+    assert screens.shown_text("Ann 陳") == "Ann ?"
+    view = screens.make_view("status", None, DeviceStatus(wearer_label="陳 Ann"))
+    assert isinstance(view, screens.StatusView) and view.title == "? Ann"
+
+
+def test_home_screen_says_clock_not_set_until_the_first_sync() -> None:
+    unset = screens.make_view("week", sample_progress(), DeviceStatus(), WALL)
+    synced = screens.make_view("week", sample_progress(), sample_status(), WALL)
+    assert isinstance(unset, screens.WeekView) and isinstance(synced, screens.WeekView)
+    assert not unset.top.clock_set and unset.top.time_text == ""
+    assert synced.top.clock_set and synced.top.time_text == "15:30"
+    names = {e.name for e in screens.draw_view(ImageDraw.Draw(Image.new("1", (128, 64))), unset)}
+    assert "clock not set" in names and "time" not in names
+
+
+def test_week_screen_words_and_fixed_scale_bars() -> None:
+    view = screens.make_view("week", sample_progress(), sample_status(), WALL)
+    elements = {
+        e.name: e.box for e in screens.draw_view(ImageDraw.Draw(Image.new("1", (128, 64))), view)
+    }
+    assert "to go" in elements and "goal met" not in elements
+    met = screens.make_view("week", MET_PROGRESS, sample_status(), WALL)
+    met_names = {e.name for e in screens.draw_view(ImageDraw.Draw(Image.new("1", (128, 64))), met)}
+    assert "goal met" in met_names and "to go" not in met_names
+    # A day's bar depends on its own minutes and the goal only, not on the week's best day.
+    a = dataclasses.replace(sample_progress(), day_minutes=(12, 0, 21, 14, 0, 0, 0))
+    b = dataclasses.replace(sample_progress(), day_minutes=(12, 0, 90, 14, 0, 0, 0))
+
+    def monday_bar(p: WeekProgress) -> tuple[int, int, int, int]:
+        view = screens.make_view("week", p, sample_status(), WALL)
+        drawn = screens.draw_view(ImageDraw.Draw(Image.new("1", (128, 64))), view)
+        return next(e.box for e in drawn if e.name == "day bar 0")
+
+    assert monday_bar(a) == monday_bar(b)
+
+
+def test_to_go_counts_the_days_left_including_today() -> None:
+    view = screens.make_view("week", sample_progress(), sample_status(), WALL)  # Thursday
+    drawn = screens.draw_view(ImageDraw.Draw(Image.new("1", (128, 64))), view)
+    assert "to go" in {e.name for e in drawn}
+    assert isinstance(view, screens.WeekView) and 7 - view.today_index == 4
+
+
+def test_days_screen_lists_the_last_seven_days_today_last() -> None:
+    view = screens.make_view("days", sample_progress(), sample_status(), WALL)
+    assert isinstance(view, screens.DaysView)
+    assert [r[0] for r in view.rows] == ["Fr 6", "Sa 7", "Su 8", "Mo 9", "Tu 10", "We 11", "Th 12"]
+    assert view.rows[-1][1:] == (14, 6543)
+
+
+def test_low_battery_is_a_problem_and_shows_on_the_home_screen() -> None:
+    low = dataclasses.replace(sample_status(), battery_percent=15.0)
+    ok = dataclasses.replace(sample_status(), battery_percent=16.0)
+    assert screens.problems_of(low)[0].startswith("Battery low (15 %)")
+    assert not any("Battery" in p for p in screens.problems_of(ok))
+    view = screens.make_view("week", sample_progress(), low, WALL)
+    names = {e.name for e in screens.draw_view(ImageDraw.Draw(Image.new("1", (128, 64))), view)}
+    assert "battery low" in names
 
 
 # --- render_all -------------------------------------------------------------------------------

@@ -28,8 +28,10 @@ from device.display.screens import (
     HEIGHT,
     PAIRING,
     SCREEN_ORDER,
+    WALK,
     WIDTH,
     View,
+    detail_pages,
     draw_view,
     font,
     make_view,
@@ -39,6 +41,10 @@ from device.status import DeviceStatus
 log = logging.getLogger(__name__)
 
 DEFAULT_IDLE_TIMEOUT_S = 20.0
+#: Walk mode stays on this long after the press, and as long as the wearer keeps walking (up to
+#: WALK_MAX_S), so a glance down at the hip needs no second press.
+WALK_IDLE_TIMEOUT_S = 60.0
+WALK_MAX_S = 600.0
 HOME_SCREEN = "week"
 
 _SHORT, _LONG, _OPEN = "short", "long", "open"
@@ -113,6 +119,8 @@ class DisplayController:
         for i, name in enumerate(ALL_SCREENS):
             self._viewport.add_hotspot(self._hotspots[name], (i * WIDTH, 0))
         self._screen = HOME_SCREEN
+        self._page = 0  # the detail screen's problem
+        self._walk_opened: float | None = None
         self._position_screen: str | None = None
         self._awake = True
         self._last_activity: float | None = None
@@ -195,22 +203,36 @@ class DisplayController:
                 wall = self.wall_clock()
             return self._render(wall)
 
+    def _walking(self) -> bool:
+        cadence = self._status.live_cadence_spm
+        return isinstance(cadence, int | float) and cadence > 0
+
     def _apply(self, kind: str, arg: str, now: float, hooks: list[Callable[[], None]]) -> None:
         self._last_activity = now
         if kind == _SHORT:
             if not self._awake:
-                self._wake(HOME_SCREEN)
+                # A press while walking opens walk mode: cadence and the brisk cue at once.
+                self._wake(WALK if self._walking() else HOME_SCREEN)
+            elif self._screen == "detail" and self._page + 1 < detail_pages(self._status):
+                self._page += 1
             elif self._screen in SCREEN_ORDER:
                 i = SCREEN_ORDER.index(self._screen)
                 self._screen = SCREEN_ORDER[(i + 1) % len(SCREEN_ORDER)]
             else:
                 self._screen = HOME_SCREEN
+            if self._screen == WALK:
+                self._walk_opened = now
+            if self._screen != "detail":
+                self._page = 0
         elif kind == _LONG:
             self._wake(PAIRING)
             if self.on_long_press is not None:
                 hooks.append(self.on_long_press)
         else:
             self._wake(arg)
+            self._page = 0
+            if arg == WALK:
+                self._walk_opened = now
 
     def _wake(self, screen: str) -> None:
         self._screen = screen
@@ -230,10 +252,17 @@ class DisplayController:
 
     def _idle_expired(self, now: float) -> bool:
         assert self._last_activity is not None
-        return self.idle_timeout_s is not None and now - self._last_activity >= self.idle_timeout_s
+        if self.idle_timeout_s is None:
+            return False
+        if self._screen == WALK and self._walk_opened is not None:
+            if self._walking() and now - self._walk_opened < WALK_MAX_S:
+                self._last_activity = max(self._last_activity, now)  # still walking: stay on
+            timeout = max(self.idle_timeout_s, WALK_IDLE_TIMEOUT_S)
+            return now - self._last_activity >= timeout
+        return now - self._last_activity >= self.idle_timeout_s
 
     def _render(self, wall: dt.datetime | None) -> bool:
-        view = make_view(self._screen, self._progress, self._status, wall)
+        view = make_view(self._screen, self._progress, self._status, wall, self._page)
         fingerprint = (self._screen, view)
         if fingerprint == self._last_sent:
             return False

@@ -14,6 +14,7 @@ from PIL import Image
 from device.core.progress import WeekProgress
 from device.display.devices import make_display
 from device.display.screens import ALL_SCREENS, draw_view, make_view
+from device.history import DayRecord
 from device.status import DeviceStatus
 
 SCALE = 4
@@ -45,6 +46,19 @@ def sample_status() -> DeviceStatus:
         pairing_code=None,
         last_sync=SAMPLE_WALL - dt.timedelta(hours=2, minutes=5),
         clock_trusted=True,
+        battery_percent=82.0,
+        history=sample_history(),
+    )
+
+
+def sample_history() -> tuple[DayRecord, ...]:
+    """The seven days up to the sample Thursday (the week of sample_progress, and the days
+    before it)."""
+    minutes = (25, 31, 0, 12, 0, 21, 14)
+    steps = (7120, 8433, 2210, 6904, 3051, 9876, 6543)
+    first = SAMPLE_WALL.date() - dt.timedelta(days=6)
+    return tuple(
+        DayRecord(first + dt.timedelta(days=i), steps[i], minutes[i]) for i in range(7)
     )
 
 

@@ -5,8 +5,10 @@ view holding exactly what will be drawn (its equality is the controller's "did a
 and `draw_view` draws a view with a Pillow ImageDraw (a luma `canvas` or `hotspot` draw) and returns
 the box of every element it drew, so tests can prove nothing is clipped or overlapping.
 
-The font is Pillow's built-in scalable default (Aileron Regular, embedded in Pillow >= 10.1 and
-loaded from memory), so no font file is read from the OS or downloaded.
+The font is DejaVu Sans, bundled in `device/display/fonts/` (Bitstream Vera licence, beside it):
+it has the Latin, Greek and Cyrillic letters of the wearers' names ("Zoë", "Ελένη", "Юлия"), and
+nothing is read from the OS. A character it lacks is shown as "?" (never as an empty box), and the
+host refuses such a label before it reaches the device (`missing_glyphs`).
 """
 
 from __future__ import annotations
@@ -14,25 +16,32 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from PIL import ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 from device.core.progress import WeekProgress
-from device.status import DeviceStatus
+from device.status import LOW_BATTERY_PERCENT, DeviceStatus
 
 WIDTH, HEIGHT = 128, 64
 ON, OFF = "white", "black"
+FONT_PATH = Path(__file__).parent / "fonts" / "DejaVuSans.ttf"
 
-#: Screens a short press cycles through, in order.
-SCREEN_ORDER: tuple[str, ...] = ("week", "today", "plan", "status")
+#: Screens a short press cycles through, in order ("detail" pages through every problem).
+SCREEN_ORDER: tuple[str, ...] = ("week", "days", "today", "plan", "status", "detail")
+#: Walk mode: opened by a press while the wearer is walking; not in the short-press cycle.
+WALK = "walk"
 #: Opened by a long press (or when a host starts pairing); not in the short-press cycle.
 PAIRING = "pairing"
-ALL_SCREENS: tuple[str, ...] = (*SCREEN_ORDER, PAIRING)
+ALL_SCREENS: tuple[str, ...] = (*SCREEN_ORDER, WALK, PAIRING)
 
 _WEEKDAY_INITIALS = "MTWTFSS"  # date.weekday() 0 = Monday
+_WEEKDAY_SHORT = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 _ELLIPSIS = "…"
+_CHECK = "✓"
 
 Box = tuple[int, int, int, int]
 
@@ -47,14 +56,41 @@ class Element:
 
 @functools.cache
 def font(size: int) -> ImageFont.FreeTypeFont:
-    """Pillow's embedded scalable default font at `size` px (needs Pillow built with FreeType)."""
+    """The bundled DejaVu Sans at `size` px (Pillow with FreeType)."""
     try:
-        loaded = ImageFont.load_default(size=size)
-    except TypeError as exc:  # Pillow < 10.1 has no scalable default font
-        raise RuntimeError("the OLED screens need Pillow >= 10.1 (scalable default font)") from exc
-    if not isinstance(loaded, ImageFont.FreeTypeFont):  # Pillow without FreeType: sizes ignored
-        raise RuntimeError("Pillow was built without FreeType: the OLED screens need it")
-    return loaded
+        return ImageFont.truetype(str(FONT_PATH), size)
+    except OSError as exc:
+        raise RuntimeError(f"the OLED screens need their font {FONT_PATH}: {exc}") from exc
+
+
+@functools.cache
+def _notdef_mask() -> bytes:
+    return bytes(font(16).getmask("\U0010fffd"))
+
+
+@functools.cache
+def has_glyph(char: str) -> bool:
+    """The bundled font draws `char` (a character it lacks would come out as its empty box)."""
+    if not char.isprintable():
+        return False
+    if char.isspace():
+        return True
+    return bytes(font(16).getmask(char)) != _notdef_mask()
+
+
+def missing_glyphs(text: str) -> list[str]:
+    """The distinct characters of `text` the device's screen cannot show, in order of appearance.
+    The host refuses a wearer label with any (one clear line naming them)."""
+    seen: list[str] = []
+    for ch in text:
+        if ch not in seen and not has_glyph(ch):
+            seen.append(ch)
+    return seen
+
+
+def shown_text(text: str) -> str:
+    """`text` as the screen draws it: a character the font lacks becomes '?'."""
+    return "".join(ch if has_glyph(ch) else "?" for ch in text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -62,12 +98,29 @@ def font(size: int) -> ImageFont.FreeTypeFont:
 
 
 @dataclass(frozen=True)
+class TopLine:
+    """The line at the top of the home and status screens: time of day and battery."""
+
+    time_text: str  # "15:30", or "" when the clock is not set
+    clock_set: bool
+    battery: int | None  # percent, None without a gauge
+    battery_low: bool
+    charging: bool
+
+
+@dataclass(frozen=True)
 class WeekView:
+    top: TopLine
     minutes: int
     goal: int
     day_minutes: tuple[int, ...]
     day_initials: str
     today_index: int
+
+
+@dataclass(frozen=True)
+class DaysView:
+    rows: tuple[tuple[str, int, int], ...]  # (day label, brisk minutes, steps), oldest first
 
 
 @dataclass(frozen=True)
@@ -80,6 +133,14 @@ class TodayView:
 
 
 @dataclass(frozen=True)
+class WalkView:
+    cadence: int
+    threshold: int
+    brisk: bool
+    today_minutes: int
+
+
+@dataclass(frozen=True)
 class PlanView:
     goal: int
     next_goal: int
@@ -89,9 +150,16 @@ class PlanView:
 @dataclass(frozen=True)
 class StatusView:
     title: str
+    top: TopLine
     paired: bool
     sync_text: str
     problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DetailView:
+    heading: str  # "Problem 1 of 3", "All OK"
+    lines: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -101,7 +169,9 @@ class PairingView:
     sync_text: str
 
 
-View = WeekView | TodayView | PlanView | StatusView | PairingView
+View = (
+    WeekView | DaysView | TodayView | WalkView | PlanView | StatusView | DetailView | PairingView
+)
 
 
 def _number(value: object) -> float:
@@ -116,6 +186,7 @@ def _number(value: object) -> float:
 # Largest values the layouts are made for; anything above shows as the cap.
 MAX_STEPS = 999_999
 MAX_MINUTES = 9_999
+MAX_DAY_MINUTES = 1_440
 MAX_SMALL = 999  # cadence, threshold, streak weeks
 
 
@@ -158,17 +229,75 @@ def _one_line(text: object, limit: int = 120) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text[:limit]).strip()
 
 
-def _problems(status: DeviceStatus) -> tuple[str, ...]:
+def problems_of(status: DeviceStatus) -> tuple[str, ...]:
+    """Every problem the device knows of, each in full plain words."""
     found: list[str] = []
+    battery = status.battery_percent
+    if battery is not None and _number(battery) <= LOW_BATTERY_PERCENT:
+        found.append(f"Battery low ({_count(battery + 0.5, 100)} %): charge it soon")
     if status.sensor_problem:
-        found.append(f"Sensor: {_one_line(status.sensor_problem)}")
+        sensor = _one_line(status.sensor_problem).removeprefix("Sensor: ")
+        found.append(f"Sensor: {sensor}")
     if status.storage_problem:
         found.append(f"Storage: {_one_line(status.storage_problem)}")
+    if status.battery_problem:
+        found.append(f"Battery gauge: {_one_line(status.battery_problem)}")
     if status.pending_rows > 0:
-        found.append(f"{_grouped(_count(status.pending_rows, MAX_STEPS))} min not saved")
+        found.append(f"{_grouped(_count(status.pending_rows, MAX_STEPS))} min not saved yet")
     if not status.clock_trusted:
-        found.append("Clock not set: sync")
+        found.append("Clock not set: connect USB to sync")
     return tuple(found)
+
+
+def _top_line(status: DeviceStatus, wall: dt.datetime | None) -> TopLine:
+    battery = status.battery_percent
+    percent = None if battery is None else _count(_number(battery) + 0.5, 100)
+    clock_set = bool(status.clock_trusted)
+    return TopLine(
+        time_text=f"{wall:%H:%M}" if clock_set and wall is not None else "",
+        clock_set=clock_set,
+        battery=percent,
+        battery_low=percent is not None and percent <= LOW_BATTERY_PERCENT,
+        charging=bool(status.battery_charging) and percent is not None,
+    )
+
+
+def _brisk(status: DeviceStatus) -> tuple[int, int, bool]:
+    cadence = _number(status.live_cadence_spm)
+    threshold = _number(status.threshold_spm)
+    return (
+        _count(cadence + 0.5, MAX_SMALL),
+        _count(threshold + 0.5, MAX_SMALL),
+        cadence > 0 and cadence >= threshold,
+    )
+
+
+DETAIL_SIZE = 10
+DETAIL_LINES = 5
+
+
+def wrap(text: str, size: int, max_width: int) -> list[str]:
+    """`text` broken into lines that each fit `max_width` at `size` (words kept whole when they
+    fit; a longer word is cut)."""
+    lines: list[str] = []
+    for word_line in textwrap.wrap(text, 60) or [""]:
+        for word in word_line.split(" "):
+            while text_width(word, size) > max_width:  # a word wider than the line: cut it
+                cut = len(word)
+                while cut > 1 and text_width(word[:cut], size) > max_width:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+            if lines and text_width(f"{lines[-1]} {word}", size) <= max_width and lines[-1]:
+                lines[-1] = f"{lines[-1]} {word}"
+            else:
+                lines.append(word)
+    return [line for line in lines if line]
+
+
+def detail_pages(status: DeviceStatus | None) -> int:
+    """How many pages the detail screen has (one per problem, at least one)."""
+    return max(1, len(problems_of(status or DeviceStatus())))
 
 
 def make_view(
@@ -176,8 +305,10 @@ def make_view(
     progress: WeekProgress | None,
     status: DeviceStatus | None,
     wall: dt.datetime | None = None,
+    page: int = 0,
 ) -> View:
-    """The view of `screen` for these facts; `wall` (aware datetime) dates the last sync."""
+    """The view of `screen` for these facts; `wall` (aware datetime, the wearer's zone) gives
+    the time of day and dates the last sync; `page` chooses the detail screen's problem."""
     status = status or DeviceStatus()
     if screen == "week":
         raw_days = progress.day_minutes if progress else ()
@@ -189,21 +320,42 @@ def make_view(
         index = progress.today_index if progress else -1
         today = index if isinstance(index, int) and 0 <= index < 7 else -1
         return WeekView(
+            top=_top_line(status, wall),
             minutes=_count(progress.moderate_minutes if progress else 0),
             goal=_count(progress.goal_minutes if progress else 0),
             day_minutes=days,
             day_initials=initials,
             today_index=today,
         )
+    if screen == "days":
+        rows = []
+        for record in tuple(status.history)[-7:]:
+            day = getattr(record, "day", None)
+            label = f"{_WEEKDAY_SHORT[day.weekday()]} {day.day}" if isinstance(day, dt.date) else ""
+            rows.append(
+                (
+                    label,
+                    _count(getattr(record, "moderate_minutes", 0), MAX_DAY_MINUTES),
+                    _count(getattr(record, "steps", 0), MAX_STEPS),
+                )
+            )
+        return DaysView(rows=tuple(rows))
     if screen == "today":
-        cadence = _number(status.live_cadence_spm)
-        threshold = _number(status.threshold_spm)
+        cadence, threshold, brisk = _brisk(status)
         return TodayView(
             steps=_count(progress.today_steps if progress else 0, MAX_STEPS),
             moderate_minutes=_count(progress.today_moderate_minutes if progress else 0),
-            cadence=_count(cadence + 0.5, MAX_SMALL),
-            threshold=_count(threshold + 0.5, MAX_SMALL),
-            brisk=cadence > 0 and cadence >= threshold,
+            cadence=cadence,
+            threshold=threshold,
+            brisk=brisk,
+        )
+    if screen == WALK:
+        cadence, threshold, brisk = _brisk(status)
+        return WalkView(
+            cadence=cadence,
+            threshold=threshold,
+            brisk=brisk,
+            today_minutes=_count(progress.today_moderate_minutes if progress else 0),
         )
     if screen == "plan":
         return PlanView(
@@ -214,11 +366,23 @@ def make_view(
     synced = sync_text(status.last_sync, wall, status.clock_trusted)
     if screen == "status":
         return StatusView(
-            title=_one_line(status.wearer_label) or "Status",
+            title=shown_text(_one_line(status.wearer_label)) or "Status",
+            top=_top_line(status, wall),
             paired=status.paired,
             sync_text=synced,
-            problems=_problems(status),
+            problems=problems_of(status),
         )
+    if screen == "detail":
+        problems = problems_of(status)
+        if not problems:
+            return DetailView("All OK", ("No problems found.", synced))
+        index = min(max(int(page), 0), len(problems) - 1)
+        lines = wrap(shown_text(problems[index]), DETAIL_SIZE, WIDTH - 1)
+        if len(lines) > DETAIL_LINES:
+            lines = [*lines[: DETAIL_LINES - 1], ellipsize(" ".join(lines[DETAIL_LINES - 1 :]),
+                                                           DETAIL_SIZE, WIDTH - 1)]
+        heading = f"Problem {index + 1} of {len(problems)}" if len(problems) > 1 else "Problem"
+        return DetailView(heading, tuple(lines))
     if screen == PAIRING:
         return PairingView(
             code=_one_line(status.pairing_code) or None, paired=status.paired, sync_text=synced
@@ -248,7 +412,6 @@ class _Painter:
         record: bool = True,
     ) -> Box:
         f = font(size)
-        text = _spaced(text, size)
         box = self.draw.textbbox(xy, text, font=f, anchor=anchor)
         self.draw.text(xy, text, font=f, anchor=anchor, fill=fill)
         # textbbox is inclusive-left/exclusive-right like getbbox.
@@ -264,17 +427,9 @@ class _Painter:
         self.elements.append(Element(name, box))
 
 
-def _spaced(text: str, size: int) -> str:
-    """Small sizes of the font have 2-3 px word spaces that vanish in 1 bit: double them."""
-    return text.replace(" ", "  ") if size <= 14 else text
-
-
 def text_width(text: str, size: int) -> int:
-    """Pixels from the pen position to the right edge of `text` (left bearing included).
-
-    Measured in mode "1" like ImageDraw on a 1-bit image: unhinted widths differ by a few px.
-    """
-    return int(font(size).getbbox(_spaced(text, size), mode="1", anchor="ls")[2])
+    """Pixels from the pen position to the right edge of `text` (left bearing included)."""
+    return int(font(size).getbbox(text, mode="1", anchor="ls")[2])
 
 
 def fit_size(text: str, sizes: Sequence[int], max_width: int) -> int:
@@ -294,116 +449,233 @@ def ellipsize(text: str, size: int, max_width: int) -> str:
     return text.rstrip() + _ELLIPSIS if text else ""
 
 
-def _check_mark(p: _Painter, left: int, baseline: int, fill: str) -> None:
-    """A drawn check mark (the font has no glyph for one), 8 px wide, sitting on `baseline`."""
-    p.draw.line(
-        (left, baseline - 4, left + 2, baseline - 1, left + 7, baseline - 8), fill=fill, width=2
-    )
+def _battery(p: _Painter, top: TopLine, right: int, baseline: int) -> int:
+    """Battery icon and percent ending at x = right; returns the left edge used."""
+    if top.battery is None:
+        return right
+    body_left, body_top = right - 14, baseline - 8
+    p.rect("battery", (body_left, body_top, right - 2, baseline), fill=None, outline=ON)
+    p.draw.rectangle((right - 2, body_top + 2, right - 1, baseline - 3), fill=ON)  # the nub
+    inner = round(min(top.battery, 100) / 100 * 10)
+    if inner:
+        p.draw.rectangle((body_left + 1, body_top + 1, body_left + inner, baseline - 2), fill=ON)
+    text = f"{top.battery}%" + ("+" if top.charging else "")
+    if top.battery_low:
+        width = text_width(text, 10)
+        box = (body_left - width - 5, 0, body_left - 1, 11)
+        p.rect("battery low", box, fill=ON)
+        p.text("battery text", (box[0] + 2, baseline), text, 10, fill=OFF, record=False)
+        return box[0]
+    box = p.text("battery text", (body_left - 2, baseline), text, 10, anchor="rs")
+    return box[0]
+
+
+def _draw_top(p: _Painter, top: TopLine) -> None:
+    """Time of day (or 'Clock not set', inverted) on the left, battery on the right; y 0..10."""
+    baseline = 9
+    left_of_battery = _battery(p, top, WIDTH, baseline)
+    if top.clock_set:
+        if top.time_text:
+            p.text("time", (0, baseline), top.time_text, 10)
+    else:
+        text = ellipsize("Clock not set", 10, left_of_battery - 8)
+        width = text_width(text, 10)
+        p.rect("clock not set", (0, 0, width + 4, 11), fill=ON)
+        p.text("clock text", (2, baseline), text, 10, fill=OFF, record=False)
 
 
 def _draw_week(p: _Painter, v: WeekView) -> None:
+    _draw_top(p, v.top)
+    # The big number and what it is: "47  /130 brisk min / this week".
     big = _grouped(v.minutes)
-    small, gap = (f"/{_grouped(v.goal)} min", 1) if v.goal else ("min", 4)
-    big_size = fit_size(big, (32, 28, 24, 20), 127 - text_width(small, 14) - gap)
-    big_box = p.text("minutes", (0, 25), big, big_size)
-    p.text("goal", (big_box[2] + gap, 25), small, 14)
+    first = f"/{_grouped(v.goal)} brisk min" if v.goal else "brisk min"
+    label_w = max(text_width(first, 10), text_width("this week", 10))
+    big_size = fit_size(big, (23, 20, 16, 13), 127 - label_w - 3)
+    big_box = p.text("minutes", (0, 31), big, big_size)
+    x = big_box[2] + 3
+    p.text("label 1", (x, 20), first, 10)
+    p.text("label 2", (x, 31), "this week", 10)
 
-    # Week progress bar: outline plus fill in proportion (full when the goal is met).
-    bar_top, bar_bottom = 29, 37
-    if v.goal:
-        p.rect("week bar", (0, bar_top, WIDTH, bar_bottom), fill=None, outline=ON)
-        inner = round(min(1.0, v.minutes / v.goal) * (WIDTH - 4))
-        if inner:
-            p.draw.rectangle((2, bar_top + 2, 2 + inner - 1, bar_bottom - 3), fill=ON)
+    # What is left to do, or the goal-met state.
+    days_left = 7 - v.today_index if v.today_index >= 0 else 0
+    if not v.goal:
+        p.text("to go", (0, 44), "no goal set this week", 10)
+    elif v.minutes >= v.goal:
+        extra = v.minutes - v.goal
+        text = f"{_CHECK} Goal met" + (f", +{_grouped(extra)} min" if extra else "!")
+        text = ellipsize(text, 10, WIDTH - 4)
+        width = text_width(text, 10)
+        p.rect("goal met", (0, 34, width + 4, 46), fill=ON)
+        p.text("goal met text", (2, 44), text, 10, fill=OFF, record=False)
     else:
-        p.text("no goal", (0, bar_bottom), "no goal set this week", 10)
+        to_go = v.goal - v.minutes
+        day_word = "day" if days_left == 1 else "days"
+        for text in (f"{_grouped(to_go)} min to go, {days_left} {day_word} left",
+                     f"{_grouped(to_go)} to go, {days_left} d left",
+                     f"{_grouped(to_go)} to go"):
+            if text_width(text, 10) <= WIDTH - 1:
+                break
+        p.text("to go", (0, 44), ellipsize(text, 10, WIDTH - 1), 10)
 
-    # One bar per day over its initial; today's initial inverted.
+    # One bar per day on a fixed scale: the tick is the day's share of the week's goal; a bar
+    # reaches it at that share and may grow a little above it (then it stops).
     column = WIDTH // 7  # 18 px
-    bars_top, bars_bottom = 40, 53
-    scale = max(max(v.day_minutes), math.ceil(v.goal / 7), 1)
+    bars_top, bars_bottom, tick_y = 47, 56, 49
+    share = v.goal / 7 if v.goal else 0
     for i, (minutes, initial) in enumerate(zip(v.day_minutes, v.day_initials, strict=True)):
         x0 = 1 + i * column
-        height = 0 if minutes == 0 else max(2, round(minutes / scale * (bars_bottom - bars_top)))
-        p.rect(
-            f"day bar {i}", (x0 + 4, bars_bottom - max(height, 1), x0 + 14, bars_bottom), fill=ON
-        )
-        centre = x0 + 9
-        if i == v.today_index:
-            p.rect(f"today {i}", (x0 + 3, 55, x0 + 15, HEIGHT), fill=ON)
-            p.text(f"day {i}", (centre, 63), initial, 10, anchor="ms", fill=OFF, record=False)
+        if share:
+            full = bars_bottom - tick_y
+            height = min(bars_bottom - bars_top, round(minutes / share * full))
         else:
-            p.text(f"day {i}", (centre, 63), initial, 10, anchor="ms")
+            height = min(bars_bottom - bars_top, minutes)  # no goal: 1 px per minute, capped
+        if minutes and height < 1:
+            height = 1
+        p.rect(f"day bar {i}", (x0 + 4, bars_bottom - max(height, 0), x0 + 13, bars_bottom),
+               fill=ON)
+        if share:  # the tick: a short line either side of the bar at the day's share
+            p.draw.line((x0 + 1, tick_y, x0 + 2, tick_y), fill=ON)
+            p.draw.line((x0 + 15, tick_y, x0 + 16, tick_y), fill=ON)
+        centre = x0 + 8
+        if i == v.today_index:
+            p.rect(f"today {i}", (x0 + 2, 57, x0 + 15, HEIGHT), fill=ON)
+            p.text(f"day {i}", (centre, 63), initial, 8, anchor="ms", fill=OFF, record=False)
+        else:
+            p.text(f"day {i}", (centre, 63), initial, 8, anchor="ms")
+
+
+def _draw_days(p: _Painter, v: DaysView) -> None:
+    p.text("head day", (0, 6), "7 days", 7)
+    p.text("head min", (72, 6), "brisk min", 7, anchor="rs")
+    p.text("head steps", (126, 6), "steps", 7, anchor="rs")
+    if not v.rows:
+        p.text("empty", (0, 36), "No days yet", 12)
+        return
+    for i, (label, minutes, steps) in enumerate(v.rows):
+        baseline = 15 + 8 * i
+        last = i == len(v.rows) - 1
+        if last:  # today, inverted
+            p.rect("today row", (0, baseline - 7, WIDTH, baseline + 1), fill=ON)
+        fill = OFF if last else ON
+        p.text(f"row {i} day", (1, baseline), label, 9, fill=fill, record=not last)
+        p.text(f"row {i} min", (72, baseline), _grouped(minutes), 9, anchor="rs", fill=fill,
+               record=not last)
+        p.text(f"row {i} steps", (126, baseline), str(steps), 9, anchor="rs", fill=fill,
+               record=not last)
+
+
+def _brisk_badge(p: _Painter, baseline: int, size: int) -> None:
+    text = f"{_CHECK} BRISK"
+    width = text_width(text, size)
+    left = WIDTH - width - 6
+    p.rect("brisk badge", (left, baseline - size - 1, WIDTH, baseline + 3), fill=ON)
+    p.text("brisk", (left + 3, baseline), text, size, fill=OFF, record=False)
 
 
 def _draw_today(p: _Painter, v: TodayView) -> None:
+    p.text("title", (0, 9), "Today", 10)
     steps = _grouped(v.steps)
-    steps_size = fit_size(steps, (30, 26, 22, 18), 127 - text_width("steps", 12) - 3)
-    box = p.text("steps", (0, 24), steps, steps_size)
-    p.text("steps label", (box[2] + 3, 24), "steps", 12)
+    steps_size = fit_size(steps, (22, 19, 16, 14), 127 - text_width("steps", 11) - 3)
+    box = p.text("steps", (0, 31), steps, steps_size)
+    p.text("steps label", (box[2] + 3, 31), "steps", 11)
 
     minutes = _grouped(v.moderate_minutes)
-    size = fit_size(minutes, (18, 16, 14), 127 - text_width("min moderate", 12) - 3)
-    box = p.text("moderate minutes", (0, 43), minutes, size)
-    p.text("moderate label", (box[2] + 3, 43), "min moderate", 12)
+    size = fit_size(minutes, (16, 14, 12), 127 - text_width("brisk min", 11) - 3)
+    box = p.text("moderate minutes", (0, 48), minutes, size)
+    p.text("moderate label", (box[2] + 3, 48), "brisk min", 11)
 
     cadence = _grouped(v.cadence)
-    box = p.text("cadence", (0, 63), cadence, 18)
-    p.text("cadence label", (box[2] + 2, 63), "/min", 12)
+    box = p.text("cadence", (0, 62), cadence, 12)
+    p.text("cadence label", (box[2] + 2, 62), "steps/min", 9)
     if v.brisk:
-        label_width = text_width("BRISK", 12)
-        left = WIDTH - (label_width + 16)
-        p.rect("brisk badge", (left, 48, WIDTH, HEIGHT), fill=ON)
-        _check_mark(p, left + 3, 60, OFF)
-        p.text("brisk", (left + 13, 61), "BRISK", 12, fill=OFF, record=False)
+        _brisk_badge(p, 61, 9)
+
+
+def _draw_walk(p: _Painter, v: WalkView) -> None:
+    p.text("title", (0, 9), "Walking now", 10)
+    cadence = _grouped(v.cadence)
+    box = p.text("cadence", (0, 36), cadence, 26)
+    p.text("cadence label 1", (box[2] + 4, 24), "steps", 11)
+    p.text("cadence label 2", (box[2] + 4, 36), "a minute", 11)
+    if v.brisk:
+        text = f"{_CHECK} Brisk: keep going"
+        p.rect("cue", (0, 39, WIDTH, 52), fill=ON)
+        p.text("cue text", (2, 50), ellipsize(text, 11, WIDTH - 4), 11, fill=OFF, record=False)
     else:
-        p.text("target", (127, 62), f"brisk at {_grouped(v.threshold)}", 10, anchor="rs")
+        text = f"Not yet brisk: aim {_grouped(v.threshold)}"
+        p.text("cue", (0, 50), ellipsize(text, 11, WIDTH - 1), 11)
+    p.text("today", (0, 62), f"Today {_grouped(v.today_minutes)} brisk min", 9)
 
 
 def _draw_plan(p: _Painter, v: PlanView) -> None:
-    weeks = "week" if v.streak_weeks == 1 else "weeks"
+    p.text("title", (0, 9), "Plan (brisk min a week)", 10)
     rows = (
         ("This week", f"{_grouped(v.goal)} min" if v.goal else "no goal"),
         ("Next week", f"{_grouped(v.next_goal)} min" if v.next_goal else "no goal"),
-        ("On plan", f"{_grouped(v.streak_weeks)} {weeks}"),
     )
     for i, (label, value) in enumerate(rows):
-        baseline = 16 + 21 * i
-        label_box = p.text(f"label {i}", (0, baseline), label, 12)
-        size = fit_size(value, (20, 18, 16, 14), 127 - label_box[2] - 4)
+        baseline = 27 + 17 * i
+        label_box = p.text(f"label {i}", (0, baseline), label, 11)
+        size = fit_size(value, (16, 14, 12, 11), 127 - label_box[2] - 4)
         p.text(f"value {i}", (127, baseline), value, size, anchor="rs")
+    weeks = "week" if v.streak_weeks == 1 else "weeks"
+    streak = f"{_grouped(v.streak_weeks)} {weeks} met in a row"
+    p.text("streak", (0, 62), ellipsize(streak, 11, WIDTH - 1), 11)
 
 
-def _header(p: _Painter, title: str) -> None:
+def _header(p: _Painter, title: str, right: str = "") -> None:
     """An inverted title bar; only its text is recorded (the bar is its background)."""
     p.draw.rectangle((0, 0, WIDTH - 1, 13), fill=ON)
-    p.text("title", (3, 11), ellipsize(title, 12, WIDTH - 6), 12, fill=OFF)
+    width = text_width(right, 10) + 4 if right else 0
+    title = ellipsize(title, 11, WIDTH - 4 - width)
+    # Tall accents (stacked diacritics) could reach above the screen: lower the line for them.
+    baseline = 11 - min(0, font(11).getbbox(title, anchor="ls")[1] + 11)
+    p.text("title", (2, baseline), title, 11, fill=OFF)
+    if right:
+        p.text("title right", (WIDTH - 2, 11), right, 10, anchor="rs", fill=OFF)
 
 
 def _draw_status(p: _Painter, v: StatusView) -> None:
     _header(p, v.title)
-    lines = ["Paired" if v.paired else "Not paired", v.sync_text]
-    problems = list(v.problems) or ["All OK"]
-    more = f" +{len(problems) - 2}" if len(problems) > 2 else ""
-    lines += problems[:2]
+    # the top line (time, battery) below the title
+    time_part = v.top.time_text if v.top.clock_set else "Clock not set"
+    time_box = p.text("time", (0, 24), time_part, 10)
+    if v.top.battery is not None:
+        room = WIDTH - 1 - time_box[2] - 6
+        for battery in (f"{v.top.battery}% " + ("charging" if v.top.charging else "battery"),
+                        f"{v.top.battery}%" + ("+" if v.top.charging else "")):
+            if text_width(battery, 10) <= room:
+                break
+        p.text("battery", (WIDTH - 1, 24), battery, 10, anchor="rs")
+    lines = [v.sync_text if v.paired else "Not paired yet"]
+    if not v.problems:
+        lines.append("All OK")
+    else:
+        lines.append(v.problems[0])
+        count = len(v.problems)
+        lines.append(f"{count} problems: press" if count > 1 else "Press for the details")
     for i, line in enumerate(lines):
-        suffix = more if i == len(lines) - 1 else ""
-        shown = ellipsize(line, 11, WIDTH - 1 - text_width(suffix, 11)) + suffix
-        p.text(f"line {i}", (0, 26 + 12 * i), shown, 11)
+        p.text(f"line {i}", (0, 37 + 12 * i), ellipsize(line, 10, WIDTH - 1), 10)
+
+
+def _draw_detail(p: _Painter, v: DetailView) -> None:
+    _header(p, v.heading)
+    for i, line in enumerate(v.lines):
+        p.text(f"line {i}", (0, 23 + 10 * i), line, DETAIL_SIZE)
 
 
 def _draw_pairing(p: _Painter, v: PairingView) -> None:
     _header(p, "Pairing")
     if v.code:
         code = v.code.strip()
-        size = fit_size(code, (32, 28, 24, 20, 16), WIDTH - 2)
+        size = fit_size(code, (28, 24, 20, 16), WIDTH - 2)
         p.text("code", (64, 44), ellipsize(code, size, WIDTH - 2), size, anchor="ms")
-        p.text("hint", (64, 61), "type it in: hostsync pair", 10, anchor="ms")
+        p.text("hint", (64, 61), "type it in: hostsync pair", 9, anchor="ms")
     else:
-        p.text("state", (0, 31), "Paired" if v.paired else "Not paired yet", 14)
-        p.text("sync", (0, 45), ellipsize(v.sync_text, 11, WIDTH - 1), 11)
+        p.text("state", (0, 30), "Paired" if v.paired else "Not paired yet", 13)
+        p.text("sync", (0, 45), ellipsize(v.sync_text, 10, WIDTH - 1), 10)
         hint = "Connect USB to sync" if v.paired else "Connect USB to pair"
-        p.text("hint", (0, 60), hint, 11)
+        p.text("hint", (0, 60), hint, 10)
 
 
 def draw_view(draw: ImageDraw.ImageDraw, view: View) -> list[Element]:
@@ -411,12 +683,25 @@ def draw_view(draw: ImageDraw.ImageDraw, view: View) -> list[Element]:
     p = _Painter(draw)
     if isinstance(view, WeekView):
         _draw_week(p, view)
+    elif isinstance(view, DaysView):
+        _draw_days(p, view)
     elif isinstance(view, TodayView):
         _draw_today(p, view)
+    elif isinstance(view, WalkView):
+        _draw_walk(p, view)
     elif isinstance(view, PlanView):
         _draw_plan(p, view)
     elif isinstance(view, StatusView):
         _draw_status(p, view)
+    elif isinstance(view, DetailView):
+        _draw_detail(p, view)
     else:
         _draw_pairing(p, view)
     return p.elements
+
+
+def preview(view: View) -> Image.Image:
+    """The view drawn on a fresh 128x64 1-bit image (for tools and tests)."""
+    image = Image.new("1", (WIDTH, HEIGHT))
+    draw_view(ImageDraw.Draw(image), view)
+    return image
