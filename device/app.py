@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import math
 import os
+import re
 import signal
 import threading
 import time
@@ -25,7 +26,7 @@ from typing import Any
 from device.clock import DeviceClock
 from device.runtime import DeviceRuntime, SimulatedClock, run_loop
 from device.sources import ImuBatch, ImuSource, TraceSource
-from device.store import Store
+from device.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,25 @@ def default_data_dir() -> Path:
     return Path(base) / "walkcoach-sim"
 
 
+DISPLAY_DRIVERS = ("ssd1306", "sh1106")
+_SECTIONS = {
+    "imu": ("i2c_bus", "address"),
+    "display": ("driver", "address", "rotate", "sleep_after_s"),
+    "button": ("gpio", "long_press_s"),
+    "sync": ("port",),
+}
+
+
 @dataclass
 class HardwareConfig:
-    """The Pi's /etc/walkcoach/device.toml (see hardware/device.toml)."""
+    """The Pi's /etc/walkcoach/device.toml (see hardware/device.toml).
+
+    Every value is checked when the file is read, so a typo gives one line naming the key in
+    `run`, `selftest` and `record` alike, never a traceback later in the driver code.
+    """
 
     i2c_bus: int = 1
-    imu_address: str = "auto"
+    imu_address: str = "auto"   # "auto" or a 7-bit I2C address written as hex, e.g. "0x6a"
     display_driver: str = "ssd1306"
     display_address: int = 0x3C
     display_rotate: int = 0
@@ -52,32 +66,126 @@ class HardwareConfig:
     long_press_s: float = 2.0
     sync_port: str = "/dev/ttyGS0"
 
+    @property
+    def imu_i2c_address(self) -> int | str:
+        """The IMU's address for the driver: "auto" (probe 0x6a and 0x6b) or a number."""
+        return self.imu_address if self.imu_address == "auto" else int(self.imu_address, 16)
+
     @classmethod
     def load(cls, path: Path | None) -> HardwareConfig:
+        """Read and check the TOML file (defaults when path is None); ValueError is one line."""
         if path is None:
             return cls()
         try:
             raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ValueError(f"{path}: no such config file") from None
+        except RecursionError:
+            raise ValueError(f"{path}: not a valid TOML config (nested too deeply)") from None
         except (OSError, UnicodeError, tomllib.TOMLDecodeError) as exc:
-            raise ValueError(f"{path}: not a valid TOML config ({exc})") from None
+            text = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise ValueError(f"{path}: not a valid TOML config ({text})") from None
         try:
-            imu, disp = raw.get("imu", {}), raw.get("display", {})
-            button, sync = raw.get("button", {}), raw.get("sync", {})
-            return cls(
-                i2c_bus=int(imu.get("i2c_bus", 1)),
-                imu_address=str(imu.get("address", "auto")),
-                display_driver=str(disp.get("driver", "ssd1306")),
-                display_address=int(str(disp.get("address", "0x3c")), 0),
-                display_rotate=int(disp.get("rotate", 0)),
-                sleep_after_s=float(disp.get("sleep_after_s", 20.0)),
-                button_gpio=int(button.get("gpio", 17)),
-                long_press_s=float(button.get("long_press_s", 2.0)),
-                sync_port=str(sync.get("port", "/dev/ttyGS0")),
-            )
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise ValueError(f"{path}: bad value ({exc})") from None
+            return cls._from_toml(raw)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+
+    @classmethod
+    def _from_toml(cls, raw: dict[str, Any]) -> HardwareConfig:
+        for section, value in raw.items():
+            if section not in _SECTIONS:
+                raise ValueError(f"unknown section [{section}]"[:120])
+            if not isinstance(value, dict):
+                raise ValueError(f"[{section}] must be a table of settings")
+            for key in value:
+                if key not in _SECTIONS[section]:
+                    raise ValueError(f"unknown setting {section}.{key}"[:120])
+        imu, disp = raw.get("imu", {}), raw.get("display", {})
+        button, sync = raw.get("button", {}), raw.get("sync", {})
+        return cls(
+            i2c_bus=_whole(imu.get("i2c_bus", 1), "imu.i2c_bus", 0, 255),
+            imu_address=_imu_address(imu.get("address", "auto")),
+            display_driver=_choice(disp.get("driver", "ssd1306"), "display.driver",
+                                   DISPLAY_DRIVERS),
+            display_address=_i2c_address(disp.get("address", "0x3c"), "display.address"),
+            display_rotate=_whole(disp.get("rotate", 0), "display.rotate", 0, 3),
+            sleep_after_s=_seconds(disp.get("sleep_after_s", 20.0), "display.sleep_after_s"),
+            button_gpio=_whole(button.get("gpio", 17), "button.gpio", 0, 53),
+            long_press_s=_seconds(button.get("long_press_s", 2.0), "button.long_press_s"),
+            sync_port=_text(sync.get("port", "/dev/ttyGS0"), "sync.port"),
+        )
+
+
+def _whole(value: Any, key: str, lo: int, hi: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise ValueError(f"{key} must be a whole number from {lo} to {hi}")
+    return value
+
+
+def _seconds(value: Any, key: str) -> float:
+    if (not isinstance(value, int | float) or isinstance(value, bool)
+            or not 0.1 <= value <= 3600):  # NaN fails too
+        raise ValueError(f"{key} must be a number of seconds from 0.1 to 3600")
+    return float(value)
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value or len(value) > 255 or not value.isprintable():
+        raise ValueError(f"{key} must be a non-empty text such as \"/dev/ttyGS0\"")
+    return value
+
+
+def _choice(value: Any, key: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{key} must be one of: {', '.join(choices)}")
+    return str(value)
+
+
+def _i2c_address(value: Any, key: str) -> int:
+    """A 7-bit I2C address, as a TOML number (106) or hex text ("0x6a")."""
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"0[xX][0-9a-fA-F]{1,2}", value.strip()):
+        number = int(value.strip(), 16)
+    if number is None or not 0x08 <= number <= 0x77:
+        raise ValueError(f"{key} must be an I2C address from 0x08 to 0x77, e.g. \"0x6a\"")
+    return number
+
+
+def _imu_address(value: Any) -> str:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return f"0x{_i2c_address(value, 'imu.address'):02x}"
+    except ValueError:
+        raise ValueError('imu.address must be "auto" or an I2C address such as "0x6a"') from None
+
+
+def prepare_data_dir(path: Path) -> None:
+    """Create the data directory; StoreError (one line) when it cannot be (no permission, a
+    file in the way, a read-only disk)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise StoreError(f"data dir {path}: a file is in the way (not a folder)") from None
+    except NotADirectoryError:
+        raise StoreError(f"data dir {path}: part of the path is a file, not a folder") from None
+    except OSError as exc:
+        raise StoreError(f"data dir {path}: cannot be created: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise StoreError(f"data dir {path}: no permission to write there")
+
+
+def _report_damaged_minutes(store: Store) -> None:
+    """One line (log and event) when minute rows hold unreadable values; they are skipped."""
+    count, seqs = store.damaged_minute_seqs()
+    if count:
+        shown = ", ".join(map(str, seqs)) + (", ..." if count > len(seqs) else "")
+        text = (f"{count} stored minute row(s) hold unreadable values (seq {shown}); "
+                "they are skipped and left in the file as they are")
+        log.warning("storage: %s", text)
+        store.log_event("storage", text)
 
 
 class PairingDisplay:
@@ -139,8 +247,9 @@ class RunOptions:
 
 def run_device(opts: RunOptions) -> int:
     """Build the device and run until the source ends (simulation) or SIGTERM/SIGINT."""
-    opts.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(opts.data_dir)
     store = Store.in_dir(opts.data_dir)
+    _report_damaged_minutes(store)
     sim_clock: SimulatedClock | None = None
     source: ImuSource
     source_errors: tuple[type[BaseException], ...] = ()
@@ -374,7 +483,7 @@ class ReconnectingImu:
 def _open_imu(hw: HardwareConfig) -> tuple[ImuSource, tuple[type[BaseException], ...]]:
     from device.lsm6ds import ImuUnavailable, Lsm6dsSource
 
-    address: str | int = hw.imu_address if hw.imu_address == "auto" else int(hw.imu_address, 0)
+    address = hw.imu_i2c_address
     errors = (ImuUnavailable,)
     return ReconnectingImu(lambda: Lsm6dsSource.on_pi(hw.i2c_bus, address), errors), errors
 

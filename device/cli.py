@@ -36,67 +36,163 @@ def _threshold(text: str) -> float:
 def _add_replay(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "replay",
-        help="run a recorded IMU trace through the device's step pipeline",
+        help="run recorded IMU traces through the device's step pipeline",
         description=(
-            "Replay a recorded trace (CSV or .csv.gz: t,ax,ay,az[,gx,gy,gz]) through the same "
+            "Replay recorded traces (CSV or .csv.gz: t,ax,ay,az[,gx,gy,gz]) through the same "
             "sampler, step detector and minute aggregator the device runs, in the same "
-            "one-second batches, and print steps, cadence and moderate minutes."
+            "one-second batches, and print steps, cadence and moderate minutes. One file: a "
+            "summary (or --json). Several files or folders: one row per trace, scored against "
+            "NAME.steps.csv beside it when there is one, and a summary."
         ),
     )
-    p.add_argument("trace", type=Path, help="trace file (.csv or .csv.gz)")
-    p.add_argument("--json", action="store_true", help="print one JSON object (see DESIGN.md)")
+    p.add_argument("traces", type=Path, nargs="+", metavar="TRACE",
+                   help="trace file (.csv or .csv.gz) or a folder of them")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true",
+                     help="one trace: print one JSON object (see DESIGN.md)")
+    out.add_argument("--jsonl", action="store_true",
+                     help="one JSON object per trace and line, with the trace's path in 'trace'")
     p.add_argument("--truth", type=Path, metavar="STEPS.csv",
-                   help="ground-truth step times: also print our error against them")
+                   help="one trace: ground-truth step times; also print matched, extra and "
+                        "missed steps, F1 and moderate-minute agreement (stderr with --json)")
     p.add_argument("--threshold", type=_threshold, default=DEFAULT_THRESHOLD_SPM, metavar="SPM",
                    help="moderate-cadence threshold in steps/min (default %(default)g)")
+    p.add_argument("--plot", type=Path, metavar="OUT.png",
+                   help="one trace: draw the signal, detected and true steps, bouts and minutes "
+                        "(needs matplotlib: walkcoach[dev])")
+    p.add_argument("--from", dest="plot_from", type=_seconds, metavar="S",
+                   help="plot from this many seconds after the first sample")
+    p.add_argument("--to", dest="plot_to", type=_seconds, metavar="S",
+                   help="plot up to this many seconds after the first sample")
     p.set_defaults(func=cmd_replay)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0.0 <= value < 1e9:
+        raise argparse.ArgumentTypeError("seconds must be 0 or more")
+    return value
+
+
+def _progress_reporter(label: str) -> Callable[[float], None] | None:
+    """Progress on stderr for a person watching a terminal; nothing in pipes and logs."""
+    if not sys.stderr.isatty():
+        return None
+
+    def report(fraction: float) -> None:
+        print(f"\r{label} {100 * fraction:3.0f} %", end="", file=sys.stderr, flush=True)
+
+    return report
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
-    from device.replay import replay
-    from device.trace import TraceError, read_trace, read_truth
+    from device.replay import find_traces
+    from device.trace import TraceError
 
     try:
-        trace = read_trace(args.trace)
-        truth = read_truth(args.truth) if args.truth else None
+        paths = find_traces(args.traces)
     except TraceError as exc:
         raise UserError(str(exc)) from None
-    result = replay(trace, threshold_spm=args.threshold)
-    if args.json:
-        print(json.dumps(result.to_json()))  # exactly the contract's object on stdout
-        if truth is not None:
-            err = _error_pct(result.steps, truth.size)
-            print(f"truth {truth.size} steps, ours {result.steps}, error "
-                  f"{'n/a' if err is None else f'{err:+.2f} %'}", file=sys.stderr)
+    if not paths:
+        named = ", ".join(map(str, args.traces))
+        raise UserError(f"no traces (NAME.csv or NAME.csv.gz) in {named}")
+    if len(args.traces) == 1 and not args.traces[0].is_dir():
+        return _replay_one(args, paths[0])
+    for flag, given in (("--json", args.json), ("--truth", args.truth), ("--plot", args.plot)):
+        if given:
+            raise UserError(f"{flag} takes one trace file; with several, NAME.steps.csv beside "
+                            "each trace is its truth (use --jsonl for JSON)")
+    return _replay_many(args, paths)
+
+
+def _replay_one(args: argparse.Namespace, path: Path) -> int:
+    from device.replay import format_summary, replay_file, score_against_truth, trace_name
+    from device.trace import TraceError, read_truth
+
+    if (args.plot_from is not None or args.plot_to is not None) and args.plot is None:
+        raise UserError("--from and --to choose the span of --plot OUT.png")
+    if args.plot is not None:
+        from device.replay_plot import PlotUnavailable, check_plot_support
+
+        try:
+            check_plot_support(args.plot)
+        except PlotUnavailable as exc:
+            raise UserError(str(exc)) from None
+    report = _progress_reporter(f"replaying {path.name}")
+    try:
+        truth = read_truth(args.truth) if args.truth else None
+        result = replay_file(path, threshold_spm=args.threshold, progress=report)
+    except TraceError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        if report is not None:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+    score = score_against_truth(result, truth) if truth is not None else None
+    if args.plot is not None:
+        _plot(args, path, result, truth)
+    if args.json or args.jsonl:
+        obj = result.to_json()
+        if args.jsonl:
+            obj = {"trace": str(path), **obj}
+        print(json.dumps(obj))  # exactly the contract's object on stdout
+        if score is not None:
+            from device.replay import format_truth
+
+            print("\n".join(line.strip() for line in format_truth(score)), file=sys.stderr)
         return 0
-    print(format_summary(args.trace, result, truth))
+    print(format_summary(trace_name(path), result, score))
     return 0
 
 
-def _error_pct(ours: int, truth: int) -> float | None:
-    return round(100.0 * (ours - truth) / truth, 2) if truth else None
+def _plot(args: argparse.Namespace, path: Path, result, truth) -> None:
+    from device.replay_plot import plot_replay
+    from device.trace import TraceError
+
+    try:
+        written = plot_replay(path, result, args.plot, truth_s=truth, start_s=args.plot_from,
+                              end_s=args.plot_to)
+    except TraceError as exc:
+        raise UserError(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot write {args.plot}: {getattr(exc, 'strerror', None) or exc}") \
+            from None
+    print(f"plot written to {written}", file=sys.stderr)
 
 
-def format_summary(path: Path, result, truth=None) -> str:
-    """A short human summary of a replay."""
-    minutes = result.minutes
-    walking = [m for m in minutes if m.steps > 0]
-    lines = [
-        f"{path.name}: {result.duration_s / 60:.1f} min of data",
-        f"  steps            {result.steps}",
-    ]
-    if walking:
-        best = max(m.cadence_spm for m in walking)
-        lines.append(f"  walking minutes  {len(walking)} (busiest: {best:.0f} steps/min)")
-    lines.append(
-        f"  moderate minutes {result.moderate_minutes} "
-        f"(minutes with at least {result.threshold_spm:g} steps)"
+def _replay_many(args: argparse.Namespace, paths: list[Path]) -> int:
+    from device.replay import (
+        TraceRow,
+        format_table,
+        replay_file,
+        score_against_truth,
+        truth_beside,
     )
-    if truth is not None:
-        err = _error_pct(result.steps, truth.size)
-        err_text = f"{err:+.2f} %" if err is not None else "n/a (no true steps)"
-        lines.append(f"  ground truth     {truth.size} steps, error {err_text}")
-    return "\n".join(lines)
+    from device.trace import TraceError, read_truth
+
+    rows: list[TraceRow] = []
+    for i, path in enumerate(paths, 1):
+        row = TraceRow(path)
+        report = _progress_reporter(f"[{i}/{len(paths)}] {path.name}")
+        try:
+            truth_path = truth_beside(path)
+            truth = read_truth(truth_path) if truth_path else None
+            row.result = replay_file(path, threshold_spm=args.threshold, progress=report)
+            row.score = score_against_truth(row.result, truth) if truth is not None else None
+        except TraceError as exc:
+            row.error = str(exc)
+            print(f"pedometer: error: {exc}", file=sys.stderr)
+        finally:
+            if report is not None:
+                print("\r\033[K", end="", file=sys.stderr, flush=True)
+        rows.append(row)
+        if args.jsonl and row.result is not None:
+            print(json.dumps({"trace": str(path), **row.result.to_json()}), flush=True)
+    if not args.jsonl:
+        print(format_table(rows))
+    return EXIT_USAGE if any(r.error for r in rows) else 0
 
 
 # -- run ---------------------------------------------------------------------------------------
@@ -207,9 +303,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     from device.record import record_trace
 
     hw = _hardware_config(args.config)
-    address = hw.imu_address if hw.imu_address == "auto" else int(hw.imu_address, 0)
     try:
-        source = Lsm6dsSource.on_pi(hw.i2c_bus, address)
+        source = Lsm6dsSource.on_pi(hw.i2c_bus, hw.imu_i2c_address)
     except ImuUnavailable as exc:
         print(f"pedometer record: {exc}", file=sys.stderr)
         return 1
@@ -244,6 +339,8 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     from device.selftest import format_checks, run_selftest
 
     hw = _hardware_config(args.config)
+    if args.data_dir.exists() and not args.data_dir.is_dir():
+        raise UserError(f"--data-dir {args.data_dir}: a file, not the device's data folder")
     checks = run_selftest(hw, args.data_dir)
     print(format_checks(checks))
     return 0 if all(c.ok for c in checks) else 1
@@ -326,6 +423,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise UserError("--days must be between 1 and 7")
     if (args.out / "device").exists() or (args.out / "host.sqlite3").exists():
         raise UserError(f"{args.out} already holds a demo; remove it or pass --out NEWDIR")
+    from device.app import prepare_data_dir
+    from device.store import StoreError
+
+    try:
+        prepare_data_dir(args.out)
+    except StoreError as exc:
+        raise UserError(str(exc).replace("data dir", "--out", 1)) from None
     return run_demo(args.out, args.days)
 
 
@@ -334,8 +438,17 @@ def _parse_start(text: str) -> float:
 
     when = dt.datetime.fromisoformat(text)
     if when.tzinfo is None:
-        when = when.astimezone()  # local time, as a person would type it
+        try:
+            when = when.astimezone()  # local time, as a person would type it
+        except (OverflowError, OSError):
+            raise ValueError(f"{text!r} is outside the years the clock can hold") from None
+    if not START_EARLIEST <= when.year <= START_LATEST:
+        # Later, the trace's duration and the display's local dates would overflow datetime.
+        raise ValueError(f"{text!r} is outside the years {START_EARLIEST}-{START_LATEST}")
     return when.timestamp()
+
+
+START_EARLIEST, START_LATEST = 1970, 2999
 
 
 # -- the command ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ Why these settings:
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sqlite3
 import threading
@@ -31,6 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from device.config import ConfigError, WearerConfig
+
+log = logging.getLogger(__name__)
 
 STORE_FILENAME = "walkcoach.sqlite3"
 EVENTS_KEEP = 2000  # the events table is a ring: older events are dropped beyond this many
@@ -105,6 +108,18 @@ _COLUMNS = (
 )
 
 
+# A minute row every reader can use. SQLite keeps whatever it is given (a hand edit, a broken
+# tool), so 'abc' can sit in `steps`; such rows are skipped by every read (and reported once by
+# damaged_minute_seqs()) instead of crashing the firmware loop or the sync. They stay in the file.
+_READABLE = (
+    "typeof(start_utc) = 'integer' AND typeof(steps) = 'integer' AND steps >= 0 "
+    "AND typeof(cadence_spm) IN ('real', 'integer') AND typeof(moderate) = 'integer' "
+    "AND (chip_steps IS NULL OR typeof(chip_steps) = 'integer') "
+    "AND typeof(clock_trusted) = 'integer' AND typeof(boot_id) = 'text' "
+    "AND typeof(mono_start) IN ('real', 'integer')"
+)
+
+
 def _row(r: tuple) -> MinuteRow:
     return MinuteRow(
         seq=r[0],
@@ -121,6 +136,14 @@ def _row(r: tuple) -> MinuteRow:
 
 def _is_full(e: sqlite3.Error) -> bool:
     return getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "is full" in str(e)
+
+
+def _whole_number(text: object, default: int | None) -> int | None:
+    """A meta value read as a whole number; `default` when it is missing or not one."""
+    try:
+        return int(str(text), 10) if text is not None else default
+    except ValueError:
+        return default
 
 
 def _check_int(name: str, v: object, lo: int | None = None) -> None:
@@ -161,6 +184,7 @@ class Store:
     def __init__(self, path: Path, *, max_page_count: int | None = None) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
+        self._config_warned = False
         self._db = self._open(max_page_count)
 
     @classmethod
@@ -295,7 +319,8 @@ class Store:
         _check_int("seq", seq)
         _check_int("limit", limit, 0)
         rows = self._query(
-            f"SELECT {_COLUMNS} FROM minutes WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            f"SELECT {_COLUMNS} FROM minutes WHERE seq > ? AND {_READABLE} ORDER BY seq LIMIT ?",
+            (seq, limit),
         )
         return [_row(r) for r in rows]
 
@@ -303,7 +328,7 @@ class Store:
         """Rows with start_utc <= row.start_utc < end_utc, ordered by start_utc then seq."""
         rows = self._query(
             f"SELECT {_COLUMNS} FROM minutes WHERE start_utc >= ? AND start_utc < ? "
-            "ORDER BY start_utc, seq",
+            f"AND {_READABLE} ORDER BY start_utc, seq",
             (math.floor(start_utc), math.ceil(end_utc)),
         )
         return [_row(r) for r in rows]
@@ -316,11 +341,20 @@ class Store:
         add nothing to any total, and are most of a day)."""
         rows = self._query(
             "SELECT start_utc, steps, moderate FROM minutes "
-            "WHERE start_utc >= ? AND start_utc < ? AND steps > 0",
+            f"WHERE start_utc >= ? AND start_utc < ? AND steps > 0 AND {_READABLE}",
             (math.floor(start_utc), math.ceil(end_utc)),
         )
         data = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
         return data[:, 0], data[:, 1], data[:, 2].astype(bool)
+
+    def damaged_minute_seqs(self, limit: int = 20) -> tuple[int, list[int]]:
+        """(how many, the first `limit` seqs) of minute rows holding values of the wrong type
+        (text in a number column...). Every read skips them; they are left as they are."""
+        _check_int("limit", limit, 0)
+        where = f"NOT ({_READABLE})"
+        count = int(self._query(f"SELECT COUNT(*) FROM minutes WHERE {where}")[0][0])
+        seqs = self._query(f"SELECT seq FROM minutes WHERE {where} ORDER BY seq LIMIT ?", (limit,))
+        return count, [int(r[0]) for r in seqs]
 
     def minute_count(self) -> int:
         """How many minute rows are stored."""
@@ -343,7 +377,7 @@ class Store:
                 raise StoreError(f"cannot acknowledge seq {seq}: the last stored seq is {last_seq}")
             cur = db.execute("SELECT value FROM meta WHERE key = ?", (META_ACKNOWLEDGED,))
             old = cur.fetchone()
-            if old is None or int(old[0]) < seq:
+            if old is None or _whole_number(old[0], -1) < seq:
                 db.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                     (META_ACKNOWLEDGED, str(seq)),
@@ -351,21 +385,23 @@ class Store:
 
     def acknowledged_seq(self) -> int:
         """The highest seq the host has acknowledged (0 if none)."""
-        v = self.get_meta(META_ACKNOWLEDGED)
-        return int(v) if v is not None else 0
+        return max(0, _whole_number(self.get_meta(META_ACKNOWLEDGED), 0))
 
     def first_data_utc(self) -> int | None:
         """start_utc of the wearer's first trusted minute ever (pinned in meta so that prune does
         not move it); None before any trusted minute exists. Feeds the default plan's week 1.
         """
         with self._lock:
-            pinned = self.get_meta(META_FIRST_DATA)
-            r = self._query("SELECT MIN(start_utc) FROM minutes WHERE clock_trusted = 1")[0][0]
+            raw = self.get_meta(META_FIRST_DATA)
+            pinned = _whole_number(raw, None)  # a damaged pin is recomputed from the rows
+            r = self._query(
+                f"SELECT MIN(start_utc) FROM minutes WHERE clock_trusted = 1 AND {_READABLE}"
+            )[0][0]
             candidates = [int(x) for x in (pinned, r) if x is not None]
             if not candidates:
                 return None
             first = min(candidates)
-            if pinned is None or int(pinned) != first:
+            if pinned is None or pinned != first:
                 # On StoreFull: recomputed next time; prune pins it before deleting anything.
                 with suppress(StoreFull):
                     self.set_meta(META_FIRST_DATA, str(first))
@@ -396,7 +432,8 @@ class Store:
                 raise StoreError(f"reanchor: {name} must be a finite number")
         with self._tx() as db:
             rows = db.execute(
-                "SELECT seq, mono_start FROM minutes WHERE boot_id = ? AND clock_trusted = 0",
+                "SELECT seq, mono_start FROM minutes WHERE boot_id = ? AND clock_trusted = 0 "
+                f"AND {_READABLE}",
                 (boot_id,),
             ).fetchall()
             updates = [
@@ -410,14 +447,24 @@ class Store:
     # -- config, meta, events ------------------------------------------------------------------
 
     def get_config(self) -> WearerConfig:
-        """The stored config, or the defaults when none was ever set."""
+        """The stored config, or the defaults when none was ever set.
+
+        A stored config that cannot be read (only a hand edit or a broken tool makes one) also
+        gives the defaults, with one logged line, so the device keeps counting; the text stays
+        in the file until a host sets a new config.
+        """
         r = self._query("SELECT json FROM config WHERE id = 1")
         if not r:
             return WearerConfig()
         try:
             return WearerConfig.from_json(json.loads(r[0][0]))
-        except (ValueError, TypeError) as e:  # only if the file was edited by hand
-            raise StoreError(f"store {self.path}: stored config unreadable: {e}") from None
+        except (ValueError, TypeError, RecursionError) as e:
+            reason = f"{type(e).__name__}: {e}" if isinstance(e, RecursionError) else str(e)
+            if not self._config_warned:
+                self._config_warned = True
+                log.warning("store %s: stored config unreadable (%s); using the defaults",
+                            self.path, reason[:200])
+            return WearerConfig()
 
     def set_config(self, cfg: WearerConfig) -> None:
         """Replace the stored config (one transaction; the old one stays on any failure)."""

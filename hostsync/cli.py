@@ -389,11 +389,25 @@ _OPTION_OF = {"threshold_spm": "--threshold", "wearer_label": "--label",
               "week_start_day": "--week-start", "timezone": "--timezone"}
 
 
+def _check_label_renders(label: str) -> None:
+    """The device's screen font draws every letter of the label, or the label is refused."""
+    try:
+        from device.display.screens import missing_glyphs
+    except ImportError:  # a host without Pillow cannot check; the device shows '?' instead
+        return
+    missing = missing_glyphs(label)
+    if missing:
+        shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in missing[:5])
+        raise UsageError(f"--label: the device's screen cannot show {shown}; use Latin, Greek "
+                         "or Cyrillic letters, digits and punctuation.")
+
+
 def cmd_config_set(args: argparse.Namespace) -> int:
     changes: dict[str, Any] = {}
     if args.threshold is not None:
         changes["threshold_spm"] = args.threshold
     if args.label is not None:
+        _check_label_renders(args.label)
         changes["wearer_label"] = args.label
     if args.week_start is not None:
         changes["week_start_day"] = _week_day(args.week_start)
