@@ -156,3 +156,30 @@ def test_bad_arguments_are_refused(sources: list[ds.Source]) -> None:
         ds.make_day(0, [], minutes=1.0)
     with pytest.raises(ValueError, match="rate_hz"):
         ds.make_day(0, sources, minutes=1.0, rate_hz=5.0)
+
+
+def test_bench_charges_detections_to_bouts_by_length() -> None:
+    """The daily-life table's arithmetic: matched steps count for their bout, an extra step
+    within 1 s of a true step for that step's bout, anything further away for no bout."""
+    from device.scoring import match_steps
+    from tests.bench import bench_accuracy as bench
+
+    short = np.array([1.0, 1.5, 2.0, 2.5])  # a 4-step bout
+    long = 10.0 + 0.5 * np.arange(12)  # a 12-step bout
+    truth = np.concatenate([short, long])
+    bout_id = np.array([0] * 4 + [1] * 12)
+    ours = np.concatenate([short[:3] + 0.05, long - 0.05, [16.3, 30.0]])
+    base = truth.copy()
+    job = bench.Job("daylife", "daylife", "day", "day", "", info=(("sources", "2"),))
+    result = bench.Result(job, truth, ours, base, 0.0, 60.0, match_steps(ours, truth),
+                          match_steps(base, truth), bout_id=bout_id)
+    scores, away = bench.bout_scores([result], "ours")
+    assert (scores["4-9"].truth, scores["4-9"].matched, scores["4-9"].detected) == (4, 3, 3)
+    assert scores["4-9"].error == pytest.approx(-25.0) and scores["4-9"].recall == 75.0
+    mid = scores["10-19"]
+    assert (mid.truth, mid.matched, mid.detected) == (12, 12, 13)
+    assert scores["20-40"].truth == 0 and away == 1
+    perfect, none_away = bench.bout_scores([result], "base")
+    assert all(s.detected == s.truth == s.matched for s in perfect.values()) and none_away == 0
+    table = bench.daylife_table([result])
+    assert "| bouts of 4-9 steps | 1 | 4 | -25.00 | 75.0 |" in table
