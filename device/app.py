@@ -94,12 +94,12 @@ class HardwareConfig:
     def _from_toml(cls, raw: dict[str, Any]) -> HardwareConfig:
         for section, value in raw.items():
             if section not in _SECTIONS:
-                raise ValueError(f"unknown section [{section}]"[:120])
+                raise ValueError(f"unknown section {f'[{section}]'!r}"[:120])
             if not isinstance(value, dict):
                 raise ValueError(f"[{section}] must be a table of settings")
             for key in value:
                 if key not in _SECTIONS[section]:
-                    raise ValueError(f"unknown setting {section}.{key}"[:120])
+                    raise ValueError(f"unknown setting {f'{section}.{key}'!r}"[:120])
         imu, disp = raw.get("imu", {}), raw.get("display", {})
         button, sync = raw.get("button", {}), raw.get("sync", {})
         return cls(
