@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from device.cli import main
-from device.trace import TraceError, read_trace, read_truth, write_trace
+from device.trace import TraceError, TraceReader, read_trace, read_truth, write_trace
 
 
 def _write(path: Path, text: str) -> Path:
@@ -124,4 +124,122 @@ def test_replay_json_with_truth_keeps_stdout_to_the_contract(tmp_path: Path, cap
     obj = json.loads(out)
     assert set(obj) == {"duration_s", "steps", "step_times_s", "minutes", "moderate_minutes",
                         "threshold_spm"}
-    assert obj["steps"] == 0 and "truth 0 steps" in err
+    assert obj["steps"] == 0 and "ground truth     0 steps" in err and "F1 1.000" in err
+
+
+# -- streaming ----------------------------------------------------------------------------------
+def _rows(n: int, start: float = 0.0) -> str:
+    return "".join(f"{start + i * 0.01:.6f},0.1,0.2,9.8\n" for i in range(n))
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("name", ["s.csv", "s.csv.gz"])
+def test_streamed_blocks_equal_the_whole_file(tmp_path: Path, fast: bool, name: str) -> None:
+    rng = np.random.default_rng(3)
+    t = np.cumsum(rng.uniform(0.005, 0.02, 5000))
+    acc = rng.normal(0, 3, (5000, 3))
+    gyro = rng.normal(0, 50, (5000, 3))
+    path = tmp_path / name
+    write_trace(path, t, acc, gyro, meta={"k": "v"})
+    whole = read_trace(path)
+    with TraceReader(path, block_bytes=1000, fast=fast) as reader:
+        chunks = list(reader.chunks())
+        assert reader.meta == {"k": "v"} and reader.has_gyro and reader.rows == 5000
+        assert reader.fraction_read() == 1.0
+    assert len(chunks) > 50 and max(len(c) for c in chunks) < 30  # ~1000 bytes at a time
+    np.testing.assert_array_equal(np.concatenate([c.t for c in chunks]), whole.t)
+    np.testing.assert_array_equal(np.concatenate([c.acc for c in chunks]), whole.acc)
+    np.testing.assert_array_equal(np.concatenate([c.gyro for c in chunks]), whole.gyro)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize(
+    ("bad", "expected"),
+    [
+        ("0.5,1,x,3", "ay is not a number: 'x'"),
+        ("0.5,1,2", "expected 4 columns, found 3"),
+        ("0.5,1,2,3,4", "expected 4 columns, found 5"),
+        ("0.5,nan,2,3", "ax is nan"),
+        ("0.5,1,2,", "az is not a number: ''"),
+        ('"0.5",1,2,3', "t is not a number"),
+        ("-1,1,2,3", "time goes backwards"),
+    ],
+)
+def test_a_bad_row_deep_in_a_long_file_names_its_exact_line(
+    tmp_path: Path, fast: bool, bad: str, expected: str
+) -> None:
+    """The bad row sits in a late block, after comment and blank lines, so the slow path must
+    count lines across blocks to name it."""
+    head = "# device: x\nt,ax,ay,az\n" + _rows(3000) + "# a comment\n\n" + _rows(2000, 30.0)
+    lines_before = head.count("\n")
+    good_after = _rows(100, 60.0)
+    text = head + bad.replace("0.5", "50.5") + "\n" + good_after
+    path = _write(tmp_path / "deep.csv", text)
+    with pytest.raises(TraceError) as info, TraceReader(path, block_bytes=4096, fast=fast) as r:
+        for _ in r.chunks():
+            pass
+    assert str(info.value).startswith(f"{path}:{lines_before + 1}: {expected}")
+
+
+def test_time_going_backwards_across_a_block_boundary(tmp_path: Path) -> None:
+    text = "t,ax,ay,az\n" + _rows(500) + _rows(500, 1.0)  # 1.00 follows 4.99
+    path = _write(tmp_path / "back.csv", text)
+    reader = TraceReader(path, block_bytes=2000)
+    with pytest.raises(TraceError, match=r":502: time goes backwards \(1\.000000 s after 4\.99"):
+        list(reader.chunks())
+    reader.close()
+
+
+def test_a_span_beyond_31_days_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path / "jump.csv", "t,ax,ay,az\n0,0,0,9.8\n1,0,0,9.8\n1e9,0,0,9.8\n")
+    with pytest.raises(TraceError, match=r"jump.csv:4: time jumps to 1000000000 s .* 31 days"):
+        read_trace(path)
+
+
+def test_a_file_without_line_breaks_is_refused_early(tmp_path: Path) -> None:
+    with pytest.raises(TraceError, match=":1: line longer than 4096 characters"):
+        read_trace(Path("/dev/zero"))
+    path = tmp_path / "long.csv"
+    path.write_text("t,ax,ay,az\n" + "1" * 10_000_000)
+    with pytest.raises(TraceError, match=r"long\.csv:2: line longer than 4096"):
+        read_trace(path)
+
+
+def test_too_many_metadata_lines(tmp_path: Path) -> None:
+    path = _write(tmp_path / "meta.csv", "# k: v\n" * 1001 + "t,ax,ay,az\n0,0,0,9.8\n")
+    with pytest.raises(TraceError, match=":1001: more than 1000 metadata lines"):
+        read_trace(path)
+
+
+def _gzip_trace(tmp_path: Path) -> bytes:
+    path = tmp_path / "ok.csv.gz"
+    t = np.arange(0, 60, 0.01)
+    write_trace(path, t, np.tile([0.0, 0.0, 9.81], (t.size, 1)) + np.sin(t)[:, None])
+    return path.read_bytes()
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          deadline=None)
+@given(st.data())
+def test_corrupted_gzip_is_one_line_exit_2(tmp_path: Path, capsys, data) -> None:
+    raw = bytearray(_gzip_trace(tmp_path))
+    for _ in range(data.draw(st.integers(1, 8))):
+        i = data.draw(st.integers(0, len(raw) - 1))
+        raw[i] ^= 1 << data.draw(st.integers(0, 7))
+    cut = data.draw(st.integers(10, len(raw)))
+    path = tmp_path / "flipped.csv.gz"
+    path.write_bytes(bytes(raw[:cut]))
+    code = main(["replay", str(path)])
+    out, err = capsys.readouterr()
+    if code == 0:  # a flip in a number's digit, or in the gzip header's free bytes
+        assert "steps" in out
+    else:
+        assert code == 2 and err.startswith("pedometer: error: ") and err.count("\n") == 1
+        assert str(path) in err
+
+
+def test_truncated_gzip_names_the_problem(tmp_path: Path) -> None:
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(_gzip_trace(tmp_path)[:-20])
+    with pytest.raises(TraceError, match=r"cannot read .*(corrupted|truncated)"):
+        read_trace(path)
