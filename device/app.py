@@ -204,15 +204,13 @@ class PairingDisplay:
             return self._code
 
 
-def make_device_id(store: Store) -> str:
-    """A stable id for this device, kept in the store (the USB serial number on the Pi)."""
-    existing = store.get_meta("device_id")
-    if existing:
-        return existing
-    serial = _pi_serial()
-    device_id = f"WC-{serial[-8:].upper()}" if serial else f"WC-{os.urandom(4).hex().upper()}"
-    store.set_meta("device_id", device_id)
-    return device_id
+def make_device_id(store: Store, board_serial: str | None = None) -> str:
+    """This device's id (the USB serial number), kept in the store and bound to this board:
+    a card moved or cloned to another Pi becomes a new device that must be paired again
+    (device/sync/identity.py). ``board_serial`` defaults to this Pi's serial."""
+    from device.sync.identity import bind_to_board
+
+    return bind_to_board(store, board_serial if board_serial is not None else _pi_serial())
 
 
 def _pi_serial() -> str | None:

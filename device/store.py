@@ -495,6 +495,15 @@ class Store:
                     "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (str(key), str(value))
                 )
 
+    def set_meta_once(self, key: str, value: str) -> str:
+        """Set a meta value unless it is set already; returns the stored value. One transaction,
+        so two connections racing to create an id (the store id) agree on one."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                       (str(key), str(value)))
+            return str(db.execute("SELECT value FROM meta WHERE key = ?", (str(key),))
+                       .fetchone()[0])
+
     def log_event(self, kind: str, detail: str = "") -> None:
         """Append to the event log (keeps the last EVENTS_KEEP). Best effort: dropped when full."""
         with suppress(StoreFull), self._tx() as db:

@@ -472,6 +472,48 @@ def cmd_traces(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _when(ts: float | None) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else "never"
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    """Every device this computer knows, with each store (card image) it pulled from."""
+    with open_db(args) as db:
+        devices = db.devices()
+        if not devices:
+            print("No devices yet: run hostsync pair, then hostsync pull.")
+        for d in devices:
+            paired = "paired" if d.secret else "not paired"
+            print(f"{d.device_id}  {d.label or '(no name set)'}  {paired}  "
+                  f"last pull {_when(d.last_sync)}")
+            for s in db.stores(d.device_id):
+                name = s.store_id[:12] or "(before store ids)"
+                now = "  <- on the device now" if s.store_id == d.store_id else ""
+                print(f"  store {name:<18} {s.rows:>7} rows  up to #{s.cursor:<7} "
+                      f"first {_when(s.first_seen)}  last pull {_when(s.last_sync)}{now}")
+    return EXIT_OK
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Delete a device that is gone: its pairing and every row of it on this computer."""
+    with open_db(args) as db:
+        rec = db.device(args.device)
+        if rec is None:
+            raise UsageError(f"No device {args.device} in {db.path} (see hostsync devices).")
+        n = db.row_count(args.device)
+        what = f"{args.device} ({rec.label or 'no name'}): its pairing and {n} minute rows"
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UsageError(f"This deletes {what} from this computer. Add --yes to do it.")
+            sys.stderr.write(f"Forget {what}? Type yes to confirm: ")
+            sys.stderr.flush()
+            if sys.stdin.readline().strip().lower() != "yes":
+                raise UsageError("Nothing was deleted.")
+        deleted = db.forget(args.device)
+        print(f"Forgot {args.device}: {deleted} minute rows deleted.")
+    return EXIT_OK
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -514,6 +556,18 @@ def build_parser() -> argparse.ArgumentParser:
                    "else this computer's)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     s.set_defaults(func=cmd_pull)
+
+    s = add("devices", "list the devices known here, their stores and last pulls",
+            "List every device this computer has paired or pulled from, each store (card "
+            "image) it pulled and when. Needs no device plugged in.")
+    s.set_defaults(func=cmd_devices)
+
+    s = add("forget", "delete a device that is gone, with its rows",
+            "Delete a device from this computer: its pairing and every minute row pulled "
+            "from it. Asks first (or give --yes).")
+    s.add_argument("device", metavar="DEVICE", help="device id, as hostsync devices shows it")
+    s.add_argument("--yes", action="store_true", help="do not ask")
+    s.set_defaults(func=cmd_forget)
 
     s = add("status", "show the device's state", "Show the device, wearer, clock and how many "
             "rows are waiting to be pulled.")

@@ -20,7 +20,7 @@ from hostsync.link import HostSession
 
 
 class DeviceReset(Exception):
-    """The device holds fewer rows than this computer already has (its store was wiped)."""
+    """The device's store holds fewer rows than this computer already has of that same store."""
 
 
 @dataclass(frozen=True)
@@ -67,21 +67,24 @@ def sync_device(
     """Set the clock, then pull and acknowledge every row after the host's cursor."""
     device_id = session.device_id
     assert device_id is not None
-    record = db.device(device_id)
-    cursor = record.cursor if record else 0
+    store_id = session.store_id  # a new store (re-flashed card) is a new history from seq 1
+    record = db.open_store(device_id, store_id,
+                           adopt_legacy=bool(session.hello_info.get("store_legacy")))
+    cursor = record.cursor
     reanchored = session.set_clock(now(), timezone)
     first = session.pull(cursor, page_size)
     if first.last_seq < cursor:
         raise DeviceReset(
-            f"The Walk Coach {device_id} holds rows only up to {first.last_seq}, but this "
-            f"computer already has rows up to {cursor}: its memory was wiped."
+            f"The Walk Coach {device_id} holds rows only up to {first.last_seq} of its store, "
+            f"but this computer already has rows up to {cursor} of that same store. Nothing "
+            "was changed; run 'hostsync devices' and report this."
         )
     total = max(0, first.last_seq - cursor)
     done = 0
     pages = 0
     page = first
     while page.rows:
-        cursor = db.commit_page(device_id, page.rows)  # committed before the ACK
+        cursor = db.commit_page(device_id, page.rows, store_id)  # committed before the ACK
         done += len(page.rows)
         session.ack(cursor)
         pages += 1
@@ -94,5 +97,5 @@ def sync_device(
     if cursor > first.acked_seq and not pages:
         session.ack(cursor)  # an earlier run committed but was cut before its ACK
     db.save_config(device_id, session.get_config())
-    db.mark_synced(device_id, now())
+    db.mark_synced(device_id, now(), store_id)
     return PullSummary(device_id, done, cursor, page.last_seq, reanchored, timezone, pages)

@@ -8,9 +8,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from device.app import make_device_id
 from device.clock import DeviceClock
 from device.config import WearerConfig
 from device.store import MinuteRow, Store
+from device.sync import identity
 from device.sync.agent import SyncAgent
 from device.sync.protocol import Frame, FrameDecoder
 from device.sync.virtual_cable import PtyBridge
@@ -42,6 +44,7 @@ class Device:
     agent: SyncAgent
     bridge: PtyBridge
     data_dir: Path
+    device_id: str = DEVICE_ID
     codes: list[str | None] = field(default_factory=list)
     configs: list[WearerConfig] = field(default_factory=list)
     code_shown: threading.Event = field(default_factory=threading.Event)
@@ -59,11 +62,18 @@ class Device:
         return code
 
 
-def start_device(tmp_path: Path) -> Device:
-    """A store with the wearer's config, a clock on BOOT, a bridge and a running agent."""
+def start_device(tmp_path: Path, *, board_serial: str | None = None) -> Device:
+    """A store with the wearer's config, a clock on BOOT, a bridge and a running agent.
+
+    board_serial: emulate the Pi board the card sits in (the device id then comes from it, as
+    on the Pi); default: the fixed DEVICE_ID. An existing tmp_path/data is used as it is."""
     data = tmp_path / "data"
+    existing = (data / "walkcoach.sqlite3").exists()
     store = Store.in_dir(data)
-    store.set_config(WearerConfig(wearer_label=LABEL, threshold_spm=105.0))
+    if not existing:
+        store.set_config(WearerConfig(wearer_label=LABEL, threshold_spm=105.0))
+    device_id = DEVICE_ID if board_serial is None else make_device_id(store, board_serial)
+    identity.store_id(store)  # as the firmware does at start-up, before the agent runs
     clock = DeviceClock(store, monotonic=lambda: MONO_NOW, boot_id=BOOT)
     bridge = PtyBridge(tmp_path)
     dev: Device
@@ -73,9 +83,9 @@ def start_device(tmp_path: Path) -> Device:
         if code is not None:
             dev.code_shown.set()
 
-    agent = SyncAgent(bridge.device_path, data, clock, DEVICE_ID, show_pairing_code=show,
+    agent = SyncAgent(bridge.device_path, data, clock, device_id, show_pairing_code=show,
                       on_config_changed=lambda cfg: dev.configs.append(cfg), max_backoff=0.05)
-    dev = Device(store, clock, agent, bridge, data)
+    dev = Device(store, clock, agent, bridge, data, device_id)
     agent.start()
     assert agent.connected.wait(5)
     return dev

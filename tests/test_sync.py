@@ -123,7 +123,8 @@ def test_replayed_and_forged_authentication_are_refused(paired):
     nonce = bytes.fromhex(link.request(MsgType.AUTH_BEGIN)["device_nonce"])
     host_nonce = pairing.new_nonce()
     finish = {"host_nonce": host_nonce.hex(),
-              "proof": pairing.auth_host_proof(secret, nonce, host_nonce, DEVICE_ID).hex()}
+              "proof": pairing.auth_host_proof(
+                  secret, nonce, host_nonce, pairing.identity(DEVICE_ID, session.store_id)).hex()}
     assert "device_proof" in link.request(MsgType.AUTH_FINISH, finish)
     # the same answer again (nonce already used), then against a fresh challenge
     with pytest.raises(DeviceError) as exc:
@@ -289,7 +290,7 @@ def test_device_port_vanishing_mid_transfer_is_survived(paired):
     device.store.add_minutes(make_rows(400))
     session = authed(device, secret, timeout=0.5)
     page = session.pull(0, 50)
-    db.commit_page(DEVICE_ID, page.rows)
+    db.commit_page(DEVICE_ID, page.rows, session.store_id)
     before = device.agent.connections
     device.bridge.unplug_device()  # the gadget port disappears mid-conversation
     with pytest.raises(LinkError):

@@ -27,7 +27,7 @@ from device import __version__ as FIRMWARE_VERSION
 from device.clock import UTC_MAX, UTC_MIN, DeviceClock
 from device.config import ConfigError, WearerConfig, check_timezone
 from device.store import STORE_FILENAME, Store, StoreError
-from device.sync import pairing
+from device.sync import identity, pairing
 from device.sync.channel import OVERHEAD, ChannelError, SecureChannel, session_keys
 from device.sync.protocol import (
     MAX_PAYLOAD,
@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 # What a vanished port raises: pyserial's own, the OS's, and termios (not an OSError).
 _IO_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, _TermiosError)
 
-META_SECRET = "sync_secret"
+META_SECRET = identity.META_SECRET
 META_LAST_SYNC = "last_sync_utc"
 PAIRING_TTL_S = 300.0
 AUTH_CHALLENGE_TTL_S = 30.0
@@ -144,6 +144,7 @@ class SyncSession:
         self._auth_nonce: tuple[bytes, float] | None = None
         self._seen_host_nonces: collections.deque[bytes] = collections.deque(maxlen=256)
         self._pairing: dict[str, Any] | None = None
+        self._store_id = identity.store_id(store)
 
     @property
     def authenticated(self) -> bool:
@@ -151,7 +152,7 @@ class SyncSession:
 
     @property
     def store_id(self) -> str:
-        return ""
+        return self._store_id
 
     def end_session(self, why: str = "") -> None:
         """Forget the session keys: every later request needs a new login."""
@@ -263,6 +264,7 @@ class SyncSession:
             raise ProtocolError(ErrorCode.VERSION, version_mismatch(max(ints, default=0)))
         return {"versions": list(SUPPORTED_VERSIONS), "version": PROTOCOL_VERSION,
                 "device_id": self.device_id, "store_id": self.store_id,
+                "store_legacy": identity.store_is_legacy(self.store),
                 "firmware": self.firmware_version,
                 "paired": self._paired_secret() is not None, "session_idle_s": IDLE_LOGOUT_S}
 
