@@ -42,6 +42,7 @@ class StepPipeline:
         self.process_every_s = float(process_every_s)
         self._held_t: list[np.ndarray] = []
         self._held_acc: list[np.ndarray] = []
+        self._held_gyro: list[np.ndarray | None] = []
         self.sampler = Sampler(rate_hz)
         self.detector = StepDetector(rate_hz, params)
         self.aggregator = MinuteAggregator(threshold_spm, offset_s)
@@ -55,6 +56,7 @@ class StepPipeline:
         self.aggregator.start(float(t[0]))
         self._held_t.append(t)
         self._held_acc.append(acc)
+        self._held_gyro.append(gyro)
         if float(t[-1]) - float(self._held_t[0][0]) < self.process_every_s:
             return PipelineOutput()
         runs = self._push_held()
@@ -67,11 +69,16 @@ class StepPipeline:
 
     def _push_held(self) -> list:
         if len(self._held_t) == 1:
-            t, acc = self._held_t[0], self._held_acc[0]
+            t, acc, gyro = self._held_t[0], self._held_acc[0], self._held_gyro[0]
         else:
             t, acc = np.concatenate(self._held_t), np.concatenate(self._held_acc)
-        self._held_t, self._held_acc = [], []
-        return self.sampler.push(t, acc)
+            gyros = self._held_gyro
+            gyro = None
+            if any(g is not None for g in gyros):  # a batch without a gyro: not turning
+                gyro = np.concatenate([g if g is not None else np.zeros((len(a), 3))
+                                       for g, a in zip(gyros, self._held_acc, strict=True)])
+        self._held_t, self._held_acc, self._held_gyro = [], [], []
+        return self.sampler.push(t, acc, gyro)
 
     def _run(self, runs: list, end: bool, last_t: float | None) -> PipelineOutput:
         steps = []

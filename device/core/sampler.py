@@ -1,5 +1,8 @@
 """Sampler: irregular, jittery IMU samples at 25-400 Hz in, a steady grid of |a| out.
 
+Beside |a| it carries the mean acceleration vector per cell (where gravity points) and, when the
+IMU has one, the mean gyroscope reading (how fast the wearer turns).
+
 The detector wants one thing: the acceleration magnitude (orientation-free) on a regular grid at a
 fixed rate, in runs without holes. Real sensors jitter, drop samples and stall, so the Sampler
 
@@ -36,6 +39,7 @@ class GridRun:
     values: np.ndarray
     new_segment: bool
     acc: np.ndarray | None = None  # (N, 3) mean acceleration per cell: where gravity points
+    gyro: np.ndarray | None = None  # (N, 3) mean angular rate per cell (deg/s), if measured
 
 
 class Sampler:
@@ -50,7 +54,8 @@ class Sampler:
             raise ValueError("grid rate must be within 5-200 Hz")
         self.rate_hz = float(rate_hz)
         self.max_gap_cells = max(1, round(max_gap_s * rate_hz))
-        # The last, possibly still-filling cell: index, sums of (|a|, ax, ay, az), sample count.
+        # The last, possibly still-filling cell: index, sums of (|a|, ax, ay, az[, gx, gy, gz]),
+        # sample count. The gyro columns appear with the first batch that has a gyro.
         self._cell = -1
         self._sum = np.zeros(4)
         self._count = 0
@@ -58,12 +63,20 @@ class Sampler:
         self._emitted_cell: int | None = None
         self._emitted_value = np.zeros(4)
 
-    def push(self, t: np.ndarray, acc: np.ndarray) -> list[GridRun]:
-        """Add samples (t in s, acc (N,3) in m/s²); return the grid runs now complete."""
+    def push(
+        self, t: np.ndarray, acc: np.ndarray, gyro: np.ndarray | None = None
+    ) -> list[GridRun]:
+        """Add samples (t in s, acc (N,3) m/s², gyro (N,3) deg/s or None); return the runs
+        now complete. Once a gyro has been seen, a batch without one counts as not turning."""
         if len(t) == 0:
             return []
-        data = np.empty((len(t), 4))
-        data[:, 1:] = acc
+        if gyro is not None and self._sum.size == 4:
+            self._sum = np.concatenate((self._sum, np.zeros(3)))
+            self._emitted_value = np.concatenate((self._emitted_value, np.zeros(3)))
+        data = np.zeros((len(t), self._sum.size))
+        data[:, 1:4] = acc
+        if gyro is not None:
+            data[:, 4:] = gyro
         data[:, 0] = np.sqrt(np.einsum("ij,ij->i", acc, acc))
         cells = np.floor(np.asarray(t, dtype=np.float64) * self.rate_hz).astype(np.int64)
         if self._count and cells[0] < self._cell:
@@ -95,7 +108,7 @@ class Sampler:
             return []
         runs = self._emit(np.array([self._cell]), (self._sum / self._count)[None, :])
         self._count = 0
-        self._sum = np.zeros(4)
+        self._sum = np.zeros(self._sum.size)
         return runs
 
     def _emit(self, cells: np.ndarray, values: np.ndarray) -> list[GridRun]:
@@ -123,9 +136,10 @@ class Sampler:
                 seg_out = _fill(seg_cells, seg_vals)
                 start = int(seg_cells[0])
             if len(seg_out):
+                gyro = np.ascontiguousarray(seg_out[:, 4:]) if seg_out.shape[1] > 4 else None
                 runs.append(GridRun(start=start, values=np.ascontiguousarray(seg_out[:, 0]),
                                     new_segment=not continues,
-                                    acc=np.ascontiguousarray(seg_out[:, 1:])))
+                                    acc=np.ascontiguousarray(seg_out[:, 1:4]), gyro=gyro))
             lo = hi + 1
         return runs
 

@@ -1,0 +1,77 @@
+"""Contacts: which of a walking bout's gentler candidates are steps too.
+
+The gait-sequence stage decides *that* someone walks from the clear, regular steps. Inside a
+bout every step counts, including those that barely show at the hip: the first step of gait
+initiation, the steps of a turn (the body pivots, the hip hardly rises), and the last step of
+gait termination. These pure functions pick them from the candidates the bout held back, using
+the bout's rhythm (typical interval) and strength (typical peak height):
+
+* :func:`lead_in` - candidates just before the confirming run, gentle but in reach of it;
+* :func:`fill_gap` - in a gap the rhythm left room for (a turn, a hesitation), the strongest
+  gentle candidates, spaced like steps, as many as the rhythm has room for;
+* :func:`trailing` - after the bout's last clear step, gentle candidates that keep its rhythm.
+
+Indices are grid cells; heights m/s². No state, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from device.core.params import DetectorParams
+from device.core.peaks import Candidate
+
+
+def lead_in(
+    earlier: Sequence[Candidate], first: Candidate, interval_cells: float, height: float,
+    rate_hz: float, p: DetectorParams,
+) -> list[Candidate]:
+    """Up to ``lead_in_steps`` candidates before ``first`` that are the bout's first steps."""
+    lead: list[Candidate] = []
+    nxt = first
+    for c in reversed(earlier[len(earlier) - p.lead_in_steps :] if p.lead_in_steps else []):
+        gap = nxt.index - c.index
+        if not (p.rhythm_low * interval_cells <= gap <= p.lead_in_s * rate_hz):
+            break
+        if c.height < p.resume_height * height:
+            break
+        lead.insert(0, c)
+        nxt = c
+    return lead
+
+
+def fill_gap(
+    weak: Sequence[Candidate], before: Candidate, after: Candidate, interval_cells: float,
+    height: float, p: DetectorParams,
+) -> list[Candidate]:
+    """The gentle candidates between two steps of one bout that the rhythm says are steps."""
+    expected = round((after.index - before.index) / interval_cells) - 1
+    chosen: list[Candidate] = []
+    for c in sorted(weak, key=lambda c: -c.height):
+        if len(chosen) >= expected or c.height < p.fill_height * height:
+            break
+        if all(abs(c.index - o.index) >= p.fill_spacing * interval_cells
+               for o in (before, after, *chosen)):
+            chosen.append(c)
+    chosen.sort(key=lambda c: c.index)
+    return chosen
+
+
+def trailing(
+    held: Sequence[Candidate], last: Candidate, interval_cells: float, height: float,
+    p: DetectorParams,
+) -> list[Candidate]:
+    """Up to ``trail_steps`` gentle candidates after ``last`` that keep the bout's rhythm."""
+    steps: list[Candidate] = []
+    prev = last
+    for c in held:
+        if len(steps) >= p.trail_steps:
+            break
+        gap = c.index - prev.index
+        if gap < p.fill_spacing * interval_cells:
+            continue
+        if gap > p.trail_gap * interval_cells or c.height < p.fill_height * height:
+            break
+        steps.append(c)
+        prev = c
+    return steps

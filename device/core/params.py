@@ -1,0 +1,59 @@
+"""DetectorParams: every tuning number of the step detector's stages, in one place.
+
+One flat, frozen dataclass so a benchmark or a test can override any stage's number by name
+(``DetectorParams(pause_s=2.0)``) and every stage reads the same object. Defaults are for a
+hip or lower-back clip at any walking speed; they were chosen on the accuracy benchmark as a
+whole (tests/bench/bench_accuracy.py), never on one trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DetectorParams:
+    """Tuning of the step detector, grouped by the stage that reads it."""
+
+    # -- step_signal: the band the steps live in ------------------------------------------------
+    lowpass_hz: float = 3.0          # upper edge of the stepping band
+    baseline_s: float = 2.0          # moving-average window removed (gravity, posture)
+
+    # -- peaks: candidate steps -----------------------------------------------------------------
+    floor_ms2: float = 0.25          # a peak that may start or resume a bout exceeds this (m/s²);
+    weak_floor_ms2: float = 0.08     # a gentle step inside a bout (a turn, the last step) this
+    rms_window_s: float = 2.5        # window of the adaptive threshold (RMS of the signal)
+    min_step_s: float = 0.3          # no two candidates closer than this (200 steps/min)
+
+    # -- gait_sequence: is this walking? ---------------------------------------------------------
+    rms_factor: float = 0.6          # a candidate that may start a bout exceeds this x the RMS
+    rms_factor_walking: float = 0.3  # ... or this, once a bout is under way
+    max_step_s: float = 1.6          # a longer interval cannot be inside a confirming run
+    min_bout_steps: int = 4          # steps in a row that make a bout ...
+    weak_ms2: float = 0.5            # ... but when their median peak is below this (m/s²),
+    weak_bout_steps: int = 8         # this many: faint rhythms (a car's bounce) need more proof
+    regularity: float = 1.8          # max/min interval allowed when confirming a bout
+    stride_regularity: float = 1.15  # max/min of two-step (stride) times when confirming
+    height_spread: float = 3.0       # max/min peak height when confirming (a bump's ringing
+                                     # decays; steps keep their strength)
+    min_step_corr: float = 0.4       # autocorrelation of the signal at the step lag over a
+                                     # confirming run: one step's waveform like the next
+    max_turn_deg: float = 45.0       # gravity may turn this much over a confirming run or
+                                     # within a bout: more is a device handled or a wearer
+                                     # sitting down, not walking
+    rhythm_low: float = 0.4          # while walking: earlier than this x the rhythm is ignored
+    early: float = 0.75              # ... earlier than this x the rhythm counts only if at least
+    early_height: float = 0.7        # this x the bout's typical peak (a push-off bump is smaller)
+    rhythm_high: float = 1.7         # ... later than this x the rhythm is a break in rhythm;
+    pause_s: float = 3.0             # a break shorter than this does not end the bout (a pause,
+    resume_height: float = 0.35      # a turn): two steps of at least this x the typical peak in
+                                     # rhythm again carry the bout on
+
+    # -- contacts: every step inside a sequence --------------------------------------------------
+    lead_in_steps: int = 1           # when a bout confirms, up to this many earlier candidates
+    lead_in_s: float = 2.0           # (each within this of the next) are its first steps
+    fill_height: float = 0.10        # inside a bout, a gentler peak of at least this x the
+    fill_spacing: float = 0.6        # typical one, this x the rhythm from its neighbours, is a
+                                     # step where the rhythm left room for one (a turn)
+    trail_steps: int = 1             # at most this many gentle steps trail a bout's end
+    trail_gap: float = 1.25          # each within this x the rhythm (gait termination)
