@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from device.config import ConfigError, PlanWeek, WearerConfig, check_timezone
+from device.config import PLAN_MAX_WEEKS, ConfigError, PlanWeek, WearerConfig, check_timezone
+from hostsync import options
 from hostsync.db import DB_FILENAME, HostDB, HostDBError, default_db_path
 from hostsync.discover import DiscoveryError, choose_port
 from hostsync.link import AuthError, DeviceError, DeviceLink, HostSession, LinkError
@@ -24,6 +26,8 @@ from hostsync.pull import DeviceReset, local_timezone, sync_device
 EXIT_OK, EXIT_DEVICE, EXIT_USAGE = 0, 1, 2
 NOT_PAIRED = "This device is not paired with this computer. Run: hostsync pair"
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WHOLE = re.compile(r"[0-9]+", re.ASCII)
+_SIX_DIGITS = re.compile(r"[0-9]{6}", re.ASCII)
 
 
 class UsageError(Exception):
@@ -126,7 +130,7 @@ def cmd_pair(args: argparse.Namespace) -> int:
         secret = None
         for attempt in range(3):
             code = args.code if args.code is not None else _read_code()
-            if not (code.isdigit() and len(code) == 6):
+            if not _SIX_DIGITS.fullmatch(code):
                 if args.code is not None:
                     raise UsageError("The code is the 6 digits shown on the Walk Coach screen.")
                 say("The code is the 6 digits shown on the Walk Coach screen.")
@@ -317,6 +321,9 @@ def parse_plan(start: str | None, goals: str | None, pairs: Sequence[str]) -> tu
     if start and goals:
         first = _parse_date(start, "--start")
         parts = [g.strip() for g in goals.split(",")]
+        if len(parts) > PLAN_MAX_WEEKS:
+            raise UsageError(f"--goals: at most {PLAN_MAX_WEEKS} weeks.")
+        _parse_date((first + dt.timedelta(weeks=len(parts) - 1)).isoformat(), "the plan's end")
         entries = [((first + dt.timedelta(weeks=i)).isoformat(), g) for i, g in enumerate(parts)]
     else:
         for pair in pairs:
@@ -329,7 +336,7 @@ def parse_plan(start: str | None, goals: str | None, pairs: Sequence[str]) -> tu
     plan = []
     for week, minutes in entries:
         day = _parse_date(week, "week")
-        if not minutes.isdigit():
+        if not _WHOLE.fullmatch(minutes):  # ASCII only: '²'.isdigit() but int('²') fails
             raise UsageError(f"Goal '{minutes}' for week {week} is not a whole number of minutes.")
         try:
             plan.append(PlanWeek(day, int(minutes)))
@@ -340,9 +347,9 @@ def parse_plan(start: str | None, goals: str | None, pairs: Sequence[str]) -> tu
 
 def _parse_date(text: str, what: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"{what} '{text}' is not a date like 2026-11-30.") from None
+        return options.plan_date(text, what)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 def _push(conn: Connection, cfg: WearerConfig) -> WearerConfig:
@@ -370,7 +377,7 @@ def cmd_plan_set(args: argparse.Namespace) -> int:
 
 def _week_day(text: str) -> int:
     t = text.strip().lower()
-    if t.isdigit() and 0 <= int(t) <= 6:
+    if _WHOLE.fullmatch(t) and 0 <= int(t) <= 6:
         return int(t)
     matches = [i for i, d in enumerate(DAYS) if len(t) >= 2 and d.startswith(t)]
     if len(matches) != 1:
@@ -518,18 +525,39 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def _page_size(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 2000:
-        raise argparse.ArgumentTypeError("page size must be a whole number from 1 to 2000")
-    return int(text)
+    try:
+        return options.whole_number(text, "page size", 1, 2000)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _checked(check: Callable[..., Any], *what: Any) -> Callable[[str], Any]:
+    """An argparse type from an options check: its one-line ValueError becomes the message."""
+    def parse(text: str) -> Any:
+        try:
+            return check(text, *what)
+        except ValueError as e:  # argparse already says "argument --x:"; not twice
+            raise argparse.ArgumentTypeError(str(e).removeprefix(f"{what[0]} ") if what
+                                             else str(e)) from None
+    return parse
+
+
+def _code(text: str) -> str:
+    if not _SIX_DIGITS.fullmatch(text):
+        raise ValueError("The code is the 6 digits shown on the Walk Coach screen.")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--port", metavar="PATH", default=argparse.SUPPRESS,
+                        type=_checked(options.path_text, "--port"),
                         help="serial port of the Walk Coach (default: find it by its USB identity)")
     common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                        type=_checked(options.path_text, "--db"),
                         help=f"host database file (default: {default_db_path()})")
-    common.add_argument("--timeout", type=float, default=argparse.SUPPRESS,
+    common.add_argument("--timeout", type=_checked(options.seconds, "--timeout"),
+                        default=argparse.SUPPRESS,
                         help="seconds to wait for each answer from the device (default 5)")
 
     p = _Parser(prog="hostsync", parents=[common],
@@ -543,7 +571,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = add("pair", "pair this computer with a Walk Coach",
             "Pair this computer with the Walk Coach: it shows a 6-digit code on its screen; "
             "type it here. Needed once per device (pairing again replaces the old pairing).")
-    s.add_argument("--code", help="the code shown on the screen (else you are asked for it)")
+    s.add_argument("--code", type=_checked(_code),
+                   help="the code shown on the screen (else you are asked for it)")
     s.set_defaults(func=cmd_pair)
 
     s = add("pull", "set the device clock and pull new minutes",
@@ -576,7 +605,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = add("report", "write a weekly progress report (PNG + HTML)",
             "Summarise the pulled data week by week (moderate minutes against the plan) and "
             "write a PNG chart and an HTML page. Works offline from the host database.")
-    s.add_argument("--out", default=".", help="folder for the report files (default: here)")
+    s.add_argument("--out", default=".", type=_checked(options.path_text, "--out"),
+                   help="folder for the report files (default: here)")
     s.add_argument("--device", help="device id, when this computer holds several")
     s.set_defaults(func=cmd_report)
 
@@ -585,7 +615,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--kind", choices=("minutes", "days", "weeks"), default="minutes",
                    help="what one record is (default: minutes)")
     s.add_argument("--format", choices=("csv", "json"), help="default: from --out, else csv")
-    s.add_argument("--out", help="file to write (default: standard output)")
+    s.add_argument("--out", type=_checked(options.path_text, "--out"),
+                   help="file to write (default: standard output)")
     s.add_argument("--device", help="device id, when this computer holds several")
     s.set_defaults(func=cmd_export)
 
@@ -625,8 +656,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = add("traces", "list or fetch IMU traces recorded on the device",
             "List the IMU traces recorded on the device, or fetch them with --fetch NAME.")
-    s.add_argument("--fetch", nargs="+", metavar="NAME", help="trace file names to copy here")
-    s.add_argument("--out", help="folder for fetched traces (default: here)")
+    s.add_argument("--fetch", nargs="+", metavar="NAME", type=_checked(options.path_text, "NAME"),
+                   help="trace file names to copy here")
+    s.add_argument("--out", type=_checked(options.path_text, "--out"),
+                   help="folder for fetched traces (default: here)")
     s.set_defaults(func=cmd_traces)
     p.set_defaults(func=None, sub_parser=p)
     return p
