@@ -326,10 +326,14 @@ def test_install_refuses_to_run_live_without_root() -> None:
         runuser = shutil.which("runuser")
         if runuser is None:
             pytest.skip("running as root and runuser is absent: cannot drop privileges")
-        cmd = [runuser, "-u", "nobody", "--", "bash", str(INSTALL_SH)]
+        # The script on stdin, from "/": nobody need not be able to enter the checkout's folder
+        # (a clone under a 0700 temp dir), only root has to read it.
+        cmd = [runuser, "-u", "nobody", "--", "bash", "-s"]
+        script = INSTALL_SH.read_text(encoding="utf-8")
     else:
-        cmd = ["bash", str(INSTALL_SH)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+        cmd, script = ["bash", str(INSTALL_SH)], None
+    proc = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=60,
+                          check=False, cwd="/")
     assert proc.returncode == 1
     assert "must run as root" in proc.stderr
 
