@@ -360,7 +360,31 @@ def _add_screens(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_screens)
 
 
+def _require_extra(command: str, extra: str, modules: Sequence[str]) -> None:
+    """One line naming the extra to install, instead of an ImportError traceback (or a demo
+    that waits minutes for a subprocess that died of one)."""
+    import importlib.util
+
+    missing = []
+    for name in modules:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ImportError:  # the parent package of a dotted name is missing
+            found = False
+        if not found:
+            missing.append(name.split(".")[0] if name.startswith("luma") else name)
+    if missing:
+        raise UserError(f"pedometer {command} needs {', '.join(dict.fromkeys(missing))}, from "
+                        f"the {extra} extra: pip install 'walkcoach[{extra}]'")
+
+
+SCREENS_MODULES = ("PIL", "luma.core")
+DEMO_MODULES = ("PIL", "luma.core", "luma.emulator", "serial", "cryptography", "spake2",
+                "platformdirs")
+
+
 def cmd_screens(args: argparse.Namespace) -> int:
+    _require_extra("screens", "sim", SCREENS_MODULES)
     from device.display.render_all import render_all
 
     progress = status = wall = None
@@ -417,6 +441,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    _require_extra("demo", "sim,host", DEMO_MODULES)
     from device.demo import run_demo
 
     if not 1 <= args.days <= 7:
