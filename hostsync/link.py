@@ -188,12 +188,12 @@ class DeviceLink:
 
 @dataclass
 class PendingPairing:
-    """The host half of a pairing exchange while the caregiver reads the code."""
+    """The host half of a pairing exchange while the caregiver reads the code. device_msg is
+    the device's current SPAKE2 message (a new one after each wrong code)."""
 
     device_id: str
-    private: int
-    transcript: bytes
-    shared: bytes
+    pair_nonce: bytes
+    device_msg: bytes
 
 
 @dataclass(frozen=True)
@@ -269,28 +269,40 @@ class HostSession:
         return body
 
     def pair_begin(self) -> PendingPairing:
-        private, host_public = pairing.dh_keypair()
-        body = self.link.request(MsgType.PAIR_BEGIN, {"host_public": host_public.hex()})
+        body = self.link.request(MsgType.PAIR_BEGIN, {})
         try:
-            nonce = bytes.fromhex(body["pair_nonce"])
-            device_public = bytes.fromhex(body["device_public"])
-            shared = pairing.dh_shared(private, device_public)
-            device_id = str(body["device_id"])
+            pending = PendingPairing(str(body["device_id"]), bytes.fromhex(body["pair_nonce"]),
+                                     bytes.fromhex(body["device_msg"]))
         except (KeyError, TypeError, ValueError) as e:
             raise LinkError(f"Malformed pairing reply from the device: {e}") from None
-        transcript = pairing.pairing_transcript(device_id, nonce, host_public, device_public)
-        return PendingPairing(device_id, private, transcript, shared)
+        if pending.device_id != self.device_id:
+            raise LinkError("The pairing reply names another device.")
+        return pending
 
     def pair_confirm(self, pending: PendingPairing, code: str) -> bytes:
-        """Prove the code; return the derived per-device secret (DeviceError on a wrong code)."""
-        proof = pairing.pair_host_proof(pairing.normalise_code(code), pending.transcript)
-        body = self.link.request(MsgType.PAIR_CONFIRM, {"proof": proof.hex()})
-        secret = pairing.derive_secret(pending.shared, pending.transcript)
+        """Prove the code through SPAKE2; return the derived per-device secret (DeviceError
+        wrong_code on a wrong code: ``pending`` then holds the device's next message)."""
+        try:
+            host_msg, key = pairing.host_pake(pairing.normalise_code(code), pending.device_id,
+                                              pending.device_msg)
+        except ValueError as e:
+            raise LinkError(f"Malformed pairing message from the device: {e}") from None
+        transcript = pairing.pairing_transcript(pending.device_id, pending.pair_nonce,
+                                                pending.device_msg, host_msg)
+        proof = pairing.pair_host_proof(key, transcript)
+        try:
+            body = self.link.request(MsgType.PAIR_CONFIRM,
+                                     {"host_msg": host_msg.hex(), "proof": proof.hex()})
+        except DeviceError as e:
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                pending.device_msg = bytes.fromhex(e.extra["device_msg"])
+            raise
+        secret = pairing.derive_secret(key, transcript)
         try:
             device_proof = bytes.fromhex(body["device_proof"])
         except (KeyError, TypeError, ValueError):
             device_proof = b""
-        if not pairing.same(device_proof, pairing.pair_device_proof(secret, pending.transcript)):
+        if not pairing.same(device_proof, pairing.pair_device_proof(secret, transcript)):
             raise AuthError("The device's pairing answer did not check out.")
         return secret
 

@@ -154,12 +154,25 @@ def test_pairing_guard_backs_off_exponentially_and_persists():
     assert meta[pairing.PairingGuard.META_KEY] is None and again.wait_remaining() == 0
 
 
-def test_dh_pairing_both_sides_derive_the_same_secret():
-    a_priv, a_pub = pairing.dh_keypair()
-    b_priv, b_pub = pairing.dh_keypair()
-    assert pairing.dh_shared(a_priv, b_pub) == pairing.dh_shared(b_priv, a_pub)
+def test_spake2_pairing_agrees_only_on_the_same_code():
+    device = pairing.DevicePake("123456", "WC-1")
+    host_msg, host_key = pairing.host_pake("123456", "WC-1", device.message)
+    assert device.key(host_msg) == host_key and len(host_msg) == pairing.SPAKE_MSG_BYTES
+    device = pairing.DevicePake("123456", "WC-1")
+    host_msg, host_key = pairing.host_pake("123457", "WC-1", device.message)
+    assert device.key(host_msg) != host_key
     with pytest.raises(ValueError):
-        pairing.dh_shared(a_priv, (1).to_bytes(256, "big"))
+        pairing.DevicePake("123456", "WC-1").key(b"A" + bytes(32))  # not a group element
+    with pytest.raises(ValueError):
+        pairing.host_pake("123456", "WC-1", b"junk")
+
+
+def test_the_back_off_never_overflows():
+    guard = pairing.PairingGuard(lambda: 0.0)
+    guard.failures = 5000  # the old code computed 2.0**4998 here: OverflowError
+    assert guard.delay() == pairing.PairingGuard.MAX_DELAY
+    guard.record_failure()
+    assert guard.wait_remaining() == pairing.PairingGuard.MAX_DELAY
 
 
 # -- fuzzing --------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Any
 import serial
 
 from device import __version__ as FIRMWARE_VERSION
+from device.battery import battery_summary
 from device.clock import UTC_MAX, UTC_MIN, DeviceClock
 from device.config import ConfigError, WearerConfig, check_timezone
 from device.store import STORE_FILENAME, Store, StoreError
@@ -221,6 +222,10 @@ class SyncSession:
         if self._channel is not None and now - self._session_activity > IDLE_LOGOUT_S:
             self.end_session("idle")
 
+    def _note(self, what: str) -> None:
+        """Log a refused or repeated event (coalesced in item 5)."""
+        self.store.log_event("sync", what)
+
     def cancel_pairing(self) -> None:
         if self._pairing is not None:
             self._pairing = None
@@ -276,42 +281,43 @@ class SyncSession:
                            retry_after=math.ceil(wait))
 
     def _on_pair_begin(self, body: dict[str, Any]) -> dict[str, Any]:
-        host_public = _hex_field(body, "host_public", pairing.DH_BYTES)
-        try:
-            int_ok = 1 < int.from_bytes(host_public, "big") < pairing.DH_PRIME - 1
-        except ValueError:  # pragma: no cover
-            int_ok = False
-        if not int_ok:
-            raise ProtocolError(ErrorCode.BAD_REQUEST, "host_public out of range")
+        """Show a new code and start the device's half of SPAKE2 with it."""
         self._check_lock()
-        private, device_public = pairing.dh_keypair()
         code = pairing.new_code()
-        nonce = pairing.new_nonce()
-        self._pairing = {"code": code, "nonce": nonce, "private": private,
-                         "device_public": device_public, "host_public": host_public,
+        pake = pairing.DevicePake(code, self.device_id)
+        self._pairing = {"code": code, "nonce": pairing.new_nonce(), "pake": pake,
                          "expires": self._now() + PAIRING_TTL_S}
         self._safe_show(code)
-        self.store.log_event("sync", "pairing code shown")
-        return {"device_id": self.device_id, "pair_nonce": nonce.hex(),
-                "device_public": device_public.hex(), "code_digits": pairing.CODE_DIGITS,
+        self._note("pairing code shown")
+        return {"device_id": self.device_id, "pair_nonce": self._pairing["nonce"].hex(),
+                "device_msg": pake.message.hex(), "code_digits": pairing.CODE_DIGITS,
                 "expires_s": PAIRING_TTL_S}
 
     def _on_pair_confirm(self, body: dict[str, Any]) -> dict[str, Any]:
+        host_msg = _hex_field(body, "host_msg", pairing.SPAKE_MSG_BYTES)
         proof = _hex_field(body, "proof", 32)
         p = self._pairing
         if p is None or self._now() > p["expires"]:
             self.cancel_pairing()
             raise _Refused(ErrorCode.NO_PAIRING, "no pairing in progress: start pairing again")
         self._check_lock()
-        transcript = pairing.pairing_transcript(self.device_id, p["nonce"], p["host_public"],
-                                                p["device_public"])
-        if not pairing.same(proof, pairing.pair_host_proof(p["code"], transcript)):
+        pake: pairing.DevicePake = p["pake"]
+        # a SPAKE2 run is single use: whatever happens, the next try uses a fresh one
+        p["pake"] = pairing.DevicePake(p["code"], self.device_id)
+        transcript = pairing.pairing_transcript(self.device_id, p["nonce"], pake.message,
+                                                host_msg)
+        try:
+            key = pake.key(host_msg)
+            ok = pairing.same(proof, pairing.pair_host_proof(key, transcript))
+        except ValueError:
+            ok = False
+        if not ok:
             self.guard.record_failure()
-            self.store.log_event("sync", f"wrong pairing code ({self.guard.failures})")
+            self._note("wrong pairing code")
             raise _Refused(ErrorCode.WRONG_CODE, "wrong code",
-                           retry_after=math.ceil(self.guard.delay()))
-        secret = pairing.derive_secret(pairing.dh_shared(p["private"], p["host_public"]),
-                                       transcript)
+                           retry_after=math.ceil(self.guard.delay()),
+                           device_msg=p["pake"].message.hex())
+        secret = pairing.derive_secret(key, transcript)
         self.store.set_meta(META_SECRET, secret.hex())
         self.guard.record_success()
         self.cancel_pairing()
@@ -342,7 +348,7 @@ class SyncSession:
         who = pairing.identity(self.device_id, self.store_id)
         expected = pairing.auth_host_proof(secret, pending[0], host_nonce, who)
         if not pairing.same(proof, expected):
-            self.store.log_event("sync", "authentication refused")
+            self._note("authentication refused")
             raise ProtocolError(ErrorCode.AUTH_FAILED, "authentication failed")
         self._channel = SecureChannel(
             session_keys(secret, pending[0], host_nonce, self.device_id, self.store_id), "device")
@@ -361,7 +367,8 @@ class SyncSession:
                 "last_seq": last, "acked_seq": acked, "unacked_rows": max(0, last - acked),
                 "rows_stored": self.store.minute_count(), "clock_trusted": self.clock.trusted(),
                 "utc_now": self.clock.utc_now(), "wearer_label": cfg.wearer_label,
-                "timezone": cfg.timezone, "last_sync_utc": self.store.get_meta(META_LAST_SYNC)}
+                "timezone": cfg.timezone, "last_sync_utc": self.store.get_meta(META_LAST_SYNC),
+                "battery": battery_summary(self.store, self.clock.utc_now())}
 
     def _on_set_clock(self, body: dict[str, Any]) -> dict[str, Any]:
         utc = body.get("utc")

@@ -1,10 +1,13 @@
-"""Pairing and authentication maths: codes, the shared secret, HMAC proofs, back-off.
+"""Pairing and authentication maths: codes, the PAKE, the shared secret, HMAC proofs, back-off.
 
-Pairing is a Diffie-Hellman exchange (RFC 3526 group 14, plain Python ``pow``) confirmed by
-the short code shown on the device screen: both sides derive the 32-byte per-device secret,
-which therefore never crosses the cable, so a passive observer of one pairing learns nothing
-they can reuse. Every later session is an HMAC-SHA256 challenge-response with fresh
-single-use nonces from both sides. No I/O here except the optional meta callbacks of
+Pairing is SPAKE2 (the ``spake2`` package, Ed25519 group, as magic-wormhole uses for its short
+codes) keyed by the 6-digit code shown on the device screen. Why a PAKE: with a plain
+Diffie-Hellman exchange confirmed by HMAC(code, ...), whoever sat in the middle saw that proof
+and could try all 10**6 codes offline in a second. With SPAKE2 a man-in-the-middle gets exactly
+one guess per attempt, checked online by the device (and its back-off), and nothing to test
+offline. Both sides derive the 32-byte per-device secret from the SPAKE2 key; it never crosses
+the cable. Every later session is an HMAC-SHA256 challenge-response with fresh single-use
+nonces from both sides (then device/sync/channel.py). No I/O here except the meta callbacks of
 PairingGuard (the lock-out counter survives reboots).
 """
 
@@ -15,21 +18,13 @@ import hmac
 import secrets
 from collections.abc import Callable
 
-# RFC 3526, 2048-bit MODP group 14, generator 2.
-DH_PRIME = int(
-    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A0879"
-    "8E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B"
-    "0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA4836"
-    "1C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804"
-    "F1746C08CA18217C32905E462E36CE3BE39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6"
-    "955817183995497CEA956AE515D2261898FA051015728E5A8AACAA68FFFFFFFFFFFFFFFF",
-    16,
-)
-DH_GENERATOR = 2
-DH_BYTES = 256
+from spake2 import SPAKE2_A, SPAKE2_B
+
 SECRET_BYTES = 32
 NONCE_BYTES = 32
 CODE_DIGITS = 6
+SPAKE_MSG_BYTES = 33  # a side byte and an Ed25519 group element
+HOST_SIDE = b"walkcoach-host"
 
 
 def new_code() -> str:
@@ -46,36 +41,46 @@ def new_nonce() -> bytes:
     return secrets.token_bytes(NONCE_BYTES)
 
 
-def dh_keypair() -> tuple[int, bytes]:
-    """(private exponent, public value as 256 big-endian bytes)."""
-    private = secrets.randbits(256) | (1 << 255)
-    return private, pow(DH_GENERATOR, private, DH_PRIME).to_bytes(DH_BYTES, "big")
+class DevicePake:
+    """The device's half of one SPAKE2 run for ``code``: ``message`` goes to the host; a run is
+    single use, so after a failed confirmation the device starts a new one (new message)."""
+
+    def __init__(self, code: str, device_id: str) -> None:
+        self._spake = SPAKE2_B(code.encode(), idA=HOST_SIDE, idB=device_id.encode())
+        self.message = self._spake.start()
+
+    def key(self, host_message: bytes) -> bytes:
+        """The shared key; ValueError if the host's message is not a valid SPAKE2 message."""
+        try:
+            return self._spake.finish(host_message)
+        except Exception as e:  # spake2 raises its own errors and ValueError for bad points
+            raise ValueError(f"bad SPAKE2 message: {e}") from None
 
 
-def dh_shared(private: int, peer_public: bytes) -> bytes:
-    """The shared value; ValueError for a degenerate or malformed peer value."""
-    if len(peer_public) != DH_BYTES:
-        raise ValueError("public value must be 256 bytes")
-    peer = int.from_bytes(peer_public, "big")
-    if not 1 < peer < DH_PRIME - 1:
-        raise ValueError("public value out of range")
-    return pow(peer, private, DH_PRIME).to_bytes(DH_BYTES, "big")
+def host_pake(code: str, device_id: str, device_message: bytes) -> tuple[bytes, bytes]:
+    """(host message, shared key) of the host's half; ValueError for a bad device message."""
+    spake = SPAKE2_A(code.encode(), idA=HOST_SIDE, idB=device_id.encode())
+    message = spake.start()
+    try:
+        return message, spake.finish(device_message)
+    except Exception as e:
+        raise ValueError(f"bad SPAKE2 message from the device: {e}") from None
 
 
-def pairing_transcript(device_id: str, pair_nonce: bytes, host_public: bytes,
-                       device_public: bytes) -> bytes:
+def pairing_transcript(device_id: str, pair_nonce: bytes, device_message: bytes,
+                       host_message: bytes) -> bytes:
     """Everything both sides saw, bound into the proofs and the derived secret."""
-    return b"|".join([b"walkcoach-pair-v1", device_id.encode(), pair_nonce, host_public,
-                      device_public])
+    return b"|".join([b"walkcoach-pair-v2", device_id.encode(), pair_nonce, device_message,
+                      host_message])
 
 
-def derive_secret(shared: bytes, transcript: bytes) -> bytes:
-    return hmac.new(shared, b"secret|" + transcript, hashlib.sha256).digest()
+def derive_secret(key: bytes, transcript: bytes) -> bytes:
+    return hmac.new(key, b"secret|" + transcript, hashlib.sha256).digest()
 
 
-def pair_host_proof(code: str, transcript: bytes) -> bytes:
-    """The host shows it knows the on-screen code."""
-    return hmac.new(code.encode(), b"pair-host|" + transcript, hashlib.sha256).digest()
+def pair_host_proof(key: bytes, transcript: bytes) -> bytes:
+    """The host shows it derived the same SPAKE2 key (so it typed the right code)."""
+    return hmac.new(key, b"pair-host|" + transcript, hashlib.sha256).digest()
 
 
 def pair_device_proof(secret: bytes, transcript: bytes) -> bytes:
@@ -131,9 +136,10 @@ class PairingGuard:
         self._last_failure = now() if self.failures else float("-inf")
 
     def delay(self) -> float:
-        """Seconds the next attempt must wait after the last failure."""
+        """Seconds the next attempt must wait after the last failure (never overflows: the
+        exponent is capped long before 2.0**1024)."""
         extra = self.failures - self.FREE_TRIES
-        return 0.0 if extra <= 0 else min(self.MAX_DELAY, 2.0**extra)
+        return 0.0 if extra <= 0 else min(self.MAX_DELAY, 2.0 ** min(extra, 30))
 
     def wait_remaining(self) -> float:
         """0 when an attempt is allowed now, else seconds still to wait."""
