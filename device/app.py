@@ -241,6 +241,8 @@ class RunOptions:
     linger: threading.Event | None = None    # keep serving sync after the source ends, until set
     source_ended: threading.Event | None = None  # set when the source has run out (demo, tests)
     on_pairing_code: Callable[[str | None], None] | None = None  # what the screen shows, for demo
+    battery: Any = None  # a BatterySource for simulations (the Pi reads its MAX17048 gauge)
+    on_display: Callable[[Any], None] | None = None  # gets the DisplayController (demo presses)
 
 
 def run_device(opts: RunOptions) -> int:
@@ -285,7 +287,11 @@ def run_device(opts: RunOptions) -> int:
             "last_sync": _last_sync(store),
         }
 
-    runtime = DeviceRuntime(store, clock, display=display, status_extra=status_extra)
+    battery = opts.battery if sim_clock is not None else _open_battery(opts.hardware)
+    runtime = DeviceRuntime(store, clock, display=display, status_extra=status_extra,
+                            battery=battery)
+    if opts.on_display is not None and display is not None:
+        opts.on_display(display)
     if opts.serial_port:
         from device.sync.agent import SyncAgent  # pyserial: only when a port is asked for
 
@@ -332,7 +338,21 @@ def run_device(opts: RunOptions) -> int:
     opts.summary(_summary_text(runtime, store, opts))
     clock.close()
     store.close()
-    return 0
+    return BATTERY_EMPTY_EXIT if runtime.shutdown_reason else 0
+
+
+BATTERY_EMPTY_EXIT = 75  # pedometer.service powers the Pi off on this status
+
+
+def _open_battery(hw: HardwareConfig) -> Any:
+    """The MAX17048 fuel gauge on the IMU's I2C bus, or None when the bus cannot be opened."""
+    from device.battery import BatteryUnavailable, FuelGauge
+
+    try:
+        return FuelGauge.on_pi(hw.i2c_bus)
+    except BatteryUnavailable as exc:
+        log.error("battery gauge: %s", exc)
+        return None
 
 
 def _close_display(display) -> None:

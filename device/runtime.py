@@ -13,6 +13,7 @@ display (OLED or emulator) differ. The loop never dies of a problem it can repor
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 import time
@@ -21,6 +22,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from device.battery import BatteryReading, BatterySource, BatteryUnavailable
 from device.clock import DeviceClock
 from device.core.aggregator import MinuteSummary
 from device.core.pipeline import StepPipeline
@@ -32,6 +34,7 @@ from device.store import MinuteRow, Store, StoreError, StoreFull
 log = logging.getLogger(__name__)
 
 PROGRESS_HISTORY_DAYS = 42  # the streak looks back this far
+BATTERY_POLL_S = 60.0     # the fuel gauge is read once a minute
 KEEP_DAYS = 120             # acknowledged minutes older than this are deleted, once a day
 
 
@@ -63,6 +66,7 @@ class DeviceRuntime:
         *,
         display: object | None = None,
         status_extra: Callable[[], dict] | None = None,
+        battery: BatterySource | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -84,6 +88,13 @@ class DeviceRuntime:
         self._last_prune = -math.inf
         self._base: WeekProgress | None = None
         self._base_rows = -1
+        # The fuel gauge (device/battery.py), read once a minute; None: no gauge fitted.
+        self.battery_source = battery
+        self.battery: BatteryReading | None = None
+        self.battery_problem: str | None = None
+        self.shutdown_reason: str | None = None  # set when the battery is empty: stop cleanly
+        self._last_battery = -math.inf
+        self.history: tuple = ()  # the last 7 local days, for the screens
 
     # -- the loop body -------------------------------------------------------------------------
     def process(self, batch: ImuBatch) -> list[MinuteSummary]:
@@ -92,6 +103,7 @@ class DeviceRuntime:
             return []
         self._ensure_pipeline()
         self._follow_clock()
+        self.poll_battery()
         if batch.chip_steps is not None:
             self._chip_total = int(batch.chip_steps)
             if self._chip_at_close is None:
@@ -156,6 +168,7 @@ class DeviceRuntime:
                     clock_trusted=self._trusted,
                     boot_id=self.clock.boot_id,
                     mono_start=m.start_s - self._offset,
+                    battery_percent=None if self.battery is None else self.battery.percent,
                 )
             )
         self.write_pending()
@@ -212,6 +225,10 @@ class DeviceRuntime:
             storage_problem=self.storage_problem,
             sensor_problem=self.sensor_problem,
             pending_rows=len(self._pending),
+            battery_percent=None if self.battery is None else self.battery.percent,
+            battery_charging=self.battery is not None and self.battery.charging,
+            battery_problem=self.battery_problem,
+            history=self.history,
             **extra,
         )
 
@@ -245,6 +262,7 @@ class DeviceRuntime:
                 self.pipeline.aggregator.threshold_spm = self.config.threshold_spm
             try:
                 self._base = self.compute_progress()
+                self.history = self._day_history()
                 self._base_rows = written
             except StoreError as exc:
                 self.storage_problem = f"Storage error: {exc}"
@@ -267,6 +285,42 @@ class DeviceRuntime:
             moderate_minutes=base.moderate_minutes + extra,
             day_minutes=tuple(days),
         )
+
+    def poll_battery(self, force: bool = False) -> None:
+        """Read the fuel gauge (once a minute); an empty battery asks the loop to stop cleanly."""
+        if self.battery_source is None:
+            return
+        now = self.clock.monotonic()
+        if not force and now - self._last_battery < BATTERY_POLL_S:
+            return
+        self._last_battery = now
+        try:
+            reading = self.battery_source.read()
+        except BatteryUnavailable as exc:
+            if self.battery_problem != str(exc):
+                self.store.log_event("battery", str(exc))
+            self.battery, self.battery_problem = None, str(exc)
+            return
+        self.battery, self.battery_problem = reading, None
+        if reading.empty and self.shutdown_reason is None:
+            self.shutdown_reason = f"battery empty ({reading.percent:.0f} %)"
+            log.warning("%s: writing the minute and shutting down", self.shutdown_reason)
+
+    def _day_history(self) -> tuple:
+        from device.core.progress import wearer_zone
+        from device.history import day_history
+
+        tz = wearer_zone(self.config)
+        now = self.clock.utc_now()
+        start, steps, moderate = self.store.minute_arrays_between(int(now - 8 * 86400),
+                                                                  int(now) + 86400)
+        pending = [r for r in self._pending if r.start_utc >= now - 8 * 86400]
+        if pending:
+            start = np.concatenate([start, [r.start_utc for r in pending]])
+            steps = np.concatenate([steps, [r.steps for r in pending]])
+            moderate = np.concatenate([moderate, [r.moderate for r in pending]])
+        today = dt.datetime.fromtimestamp(now, tz).date()
+        return day_history(start, steps, moderate, tz, today)
 
     def tick(self) -> None:
         if self.display is not None:
@@ -301,9 +355,15 @@ def run_loop(
                 on_batch(batch)
             runtime.process(batch)  # writes (or retries) buffered minutes when one closes
             runtime.tick()
+            if runtime.shutdown_reason:
+                break  # an empty battery: write the minute, mark the store clean, stop
             if pace is not None:
                 pace(batch)
     finally:
         runtime.flush()
+        if runtime.shutdown_reason:
+            runtime.write_pending()
+            runtime.store.log_event("shutdown", runtime.shutdown_reason)
+            runtime.store.mark_clean(runtime.shutdown_reason)
         runtime.write_pending()
         runtime.tick()

@@ -64,6 +64,7 @@ class MinuteRow:
     boot_id: str
     mono_start: float
     seq: int = 0
+    battery_percent: float | None = None  # the fuel gauge at the minute's end; None: no gauge
 
 
 def _m1_minutes_config_meta(db: sqlite3.Connection) -> None:
@@ -97,9 +98,14 @@ def _m2_events_and_indexes(db: sqlite3.Connection) -> None:
 
 # Applied in order, one transaction each; the schema version (PRAGMA user_version) is the number
 # of migrations applied. Never edit a released migration: append a new one.
+def _m3_battery_per_minute(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE minutes ADD COLUMN battery_percent REAL")
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m1_minutes_config_meta,
     _m2_events_and_indexes,
+    _m3_battery_per_minute,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -175,7 +181,16 @@ def _check_row(i: int, r: MinuteRow) -> tuple:
         int(bool(r.clock_trusted)),
         r.boot_id,
         float(r.mono_start),
+        _battery(i, getattr(r, "battery_percent", None)),
     )
+
+
+def _battery(i: int, v: object) -> float | None:
+    if v is None:
+        return None
+    if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v):
+        raise StoreError(f"row {i}: battery_percent must be a finite number or None")
+    return float(v)
 
 
 class Store:
@@ -308,7 +323,8 @@ class Store:
             for v in values:
                 cur = db.execute(
                     "INSERT INTO minutes (start_utc, steps, cadence_spm, moderate, chip_steps, "
-                    "clock_trusted, boot_id, mono_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "clock_trusted, boot_id, mono_start, battery_percent) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     v,
                 )
                 seqs.append(int(cur.lastrowid))
@@ -503,6 +519,26 @@ class Store:
                        (str(key), str(value)))
             return str(db.execute("SELECT value FROM meta WHERE key = ?", (str(key),))
                        .fetchone()[0])
+
+    def battery_between(self, start_utc: int, end_utc: int) -> list[tuple[int, float]]:
+        """(start_utc, battery percent) of the minutes in [start_utc, end_utc) that carry a
+        fuel-gauge reading, in time order: the battery history."""
+        rows = self._query(
+            "SELECT start_utc, battery_percent FROM minutes WHERE start_utc >= ? "
+            "AND start_utc < ? AND typeof(battery_percent) IN ('real', 'integer') "
+            "ORDER BY start_utc, seq",
+            (math.floor(start_utc), math.ceil(end_utc)),
+        )
+        return [(int(t), float(b)) for t, b in rows if isinstance(t, int)]
+
+    def mark_clean(self, reason: str) -> None:
+        """A clean stop (empty battery): the WAL is folded into the database file and the
+        reason and time noted, so the next start knows the last minute was written."""
+        self.set_meta("clean_shutdown", json.dumps({"utc": time.time(), "reason": str(reason)}))
+        with self._lock:
+            if self._db is not None:
+                with suppress(sqlite3.Error):
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def log_event(self, kind: str, detail: str = "") -> None:
         """Append to the event log (keeps the last EVENTS_KEEP). Best effort: dropped when full."""

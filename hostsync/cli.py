@@ -235,10 +235,22 @@ def cmd_status(args: argparse.Namespace) -> int:
             ("Not yet pulled", max(0, int(st.get("last_seq", 0)) - (rec.cursor if rec else 0))),
             ("Rows here", conn.db.row_count(conn.device_id)),
             ("Last pull here", last),
+            ("Battery", _battery_words(st.get("battery"))),
         ]
         for key, value in lines:
             print(f"{key + ':':<16}{value}")
     return EXIT_OK
+
+
+def _battery_words(battery: Any) -> str:
+    """'72 % (lowest 41 % in the last 24 h)', from the STATUS reply's battery summary."""
+    if not isinstance(battery, dict):
+        return "no reading (no fuel gauge, or none stored yet)"
+    try:
+        percent, lowest = float(battery["percent"]), float(battery["min_24h"])
+    except (KeyError, TypeError, ValueError):
+        return "unreadable reply"
+    return f"{percent:.0f} % (lowest {lowest:.0f} % in the last 24 h)"
 
 
 def _offline_device(args: argparse.Namespace, db: HostDB) -> str:
