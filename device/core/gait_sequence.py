@@ -122,43 +122,72 @@ class GaitSequence:
             if interval > p.pause_s or self._turned(self._last, cand):
                 steps += self._end_bout()
             else:
-                return self._inside(cand, interval)
+                counted, held = self._inside(cand, interval)
+                if counted or not held:
+                    return counted
+                # Not (yet) a step of this bout: it may start a bout of its own, at another pace
+                # (after a pause the wearer may walk faster or slower than before).
+                run = self._offer_pending(cand)
+                if run is None:
+                    return []
+                return self._end_bout(before=run[0]) + self._start_bout(run)
+        run = self._offer_pending(cand)
+        return steps + (self._start_bout(run) if run is not None else [])
+
+    def _offer_pending(self, cand: Candidate) -> list[Candidate] | None:
+        """Hold a candidate that may start a bout; the run it completes, if it looks like one."""
+        p = self.params
         if cand.height <= max(p.rms_factor * cand.rms, p.floor_ms2):
-            return steps
+            return None
         self._pending.append(cand)
         # Forget candidates that can no longer be part of a bout with this one.
         horizon = cand.index - p.max_step_s * self.rate_hz * (
             max(p.min_bout_steps, p.weak_bout_steps) - 1)
         self._pending = [c for c in self._pending if c.index >= horizon]
-        run = self._regular_tail()
-        if run is None:
-            return steps
+        return self._regular_tail()
+
+    def _start_bout(self, run: list[Candidate]) -> list[Candidate]:
+        """A run that looks like walking starts a bout: count it and its gentle first step."""
         intervals = np.diff([c.index for c in run]) / self.rate_hz
         self.walking_ = True
         self.interval_s_ = float(median(intervals.tolist()))
         self._last = run[-1]
         self._height = float(median(c.height for c in run))
-        earlier = self._pending[: len(self._pending) - len(run)]
-        lead = contacts.lead_in(earlier, run[0], self._cells(), self._height, self.rate_hz, p)
+        earlier = [c for c in self._pending if c.index < run[0].index]
+        lead = contacts.lead_in(earlier, run[0], self._cells(), self._height, self.rate_hz,
+                                self.params)
         self._pending = []
         self._weak = []
-        return steps + lead + run
+        self._resume = None
+        return lead + run
 
-    def _inside(self, cand: Candidate, interval: float) -> list[Candidate]:
-        """A candidate at most ``pause_s`` after the bout's last step."""
+    def _inside(self, cand: Candidate, interval: float) -> tuple[list[Candidate], bool]:
+        """A candidate at most ``pause_s`` after the bout's last step: the steps it confirms,
+        and whether it is held (it may still become a step) rather than dismissed as a bump."""
         p = self.params
         rhythm = self.interval_s_
         if interval < p.rhythm_low * rhythm:
-            return []  # a bump inside the rhythm (e.g. push-off after heel strike)
+            return [], False  # a bump inside the rhythm (e.g. push-off after heel strike)
         if interval < p.early * rhythm and cand.height < p.early_height * self._height:
-            return []  # early and small: the second bump of a slow step
+            return [], False  # early and small: the second bump of a slow step
         strong = cand.height > max(p.rms_factor_walking * cand.rms, p.floor_ms2)
+        turning = cand.yaw_dps is not None and abs(cand.yaw_dps) >= p.turn_yaw_dps
+        if (turning and interval >= p.fill_spacing * rhythm
+                and cand.height >= p.fill_height * self._height):
+            # The gyro says the wearer is turning: a gentle peak in reach of the rhythm is a
+            # turning step (the hip hardly rises while the body pivots).
+            self._last = cand
+            self._weak = []
+            self._resume = None
+            self._pending = []
+            return [cand], False
         if strong and interval <= min(p.rhythm_high * rhythm, p.max_step_s):
             self.interval_s_ = 0.75 * rhythm + 0.25 * interval
             self._height = 0.75 * self._height + 0.25 * cand.height
             self._last = cand
             self._weak = []
-            return [cand]
+            self._pending = []
+            return [cand], False
         if strong and cand.height >= p.resume_height * self._height:
             # After a pause or a turn, walking goes on once two steps keep a rhythm again.
             prev, self._resume = self._resume, cand
@@ -171,23 +200,28 @@ class GaitSequence:
                     self._last = cand
                     self._weak = []
                     self._resume = None
-                    return [*filled, prev, cand]
+                    self._pending = []
+                    return [*filled, prev, cand], False
                 self._weak.append(prev)
-            return []
+            return [], True
         self._weak.append(cand)
-        return []
+        return [], True
 
-    def _end_bout(self) -> list[Candidate]:
-        """Close the bout: a gentle last step that keeps its rhythm is a step too."""
+    def _end_bout(self, before: Candidate | None = None) -> list[Candidate]:
+        """Close the bout (where a new one starts at ``before``, if given): a gentle last step
+        that keeps its rhythm is a step too. Held candidates after it may start the next bout."""
         held = sorted(self._weak + ([self._resume] if self._resume else []),
                       key=lambda c: c.index)
+        if before is not None:
+            held = [c for c in held if c.index < before.index]
         steps: list[Candidate] = []
         if self._last is not None:
             steps = contacts.trailing(held, self._last, self._cells(), self._height, self.params)
+        if steps:
+            self._pending = [c for c in self._pending if c.index > steps[-1].index]
         self.walking_ = False
         self._weak = []
         self._resume = None
-        self._pending = []
         return steps
 
     def _cells(self) -> float:
@@ -239,8 +273,12 @@ class GaitSequence:
         lo = int(run[0].index - 0.5 * lag)
         hi = int(run[-1].index + min(0.5 * lag, self._min_step_cells)) + 1
         seg = self.history.window(lo, hi)
-        if lag < 1 or len(seg) <= lag + 2:
-            return 1.0
-        a, b = seg[:-lag], seg[lag:]
-        den = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
-        return float(np.dot(a, b)) / den if den > 0 else 0.0
+        best = -1.0
+        # Steps are alike but not evenly spaced (a hesitation): the best lag near the median.
+        for k in range(max(1, round(0.85 * lag)), round(1.15 * lag) + 1):
+            if len(seg) <= k + 2:
+                break
+            a, b = seg[:-k], seg[k:]
+            den = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
+            best = max(best, float(np.dot(a, b)) / den if den > 0 else 0.0)
+        return best if best > -1.0 else 1.0

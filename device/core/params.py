@@ -36,8 +36,9 @@ class DetectorParams:
     stride_regularity: float = 1.15  # max/min of two-step (stride) times when confirming
     height_spread: float = 3.0       # max/min peak height when confirming (a bump's ringing
                                      # decays; steps keep their strength)
-    min_step_corr: float = 0.4       # autocorrelation of the signal at the step lag over a
-                                     # confirming run: one step's waveform like the next
+    min_step_corr: float = 0.25      # autocorrelation of the signal at the step lag (best
+                                     # within +-15 %) over a confirming run: one step's
+                                     # waveform like the next
     max_turn_deg: float = 45.0       # gravity may turn this much over a confirming run or
                                      # within a bout: more is a device handled or a wearer
                                      # sitting down, not walking
@@ -55,5 +56,7 @@ class DetectorParams:
     fill_height: float = 0.10        # inside a bout, a gentler peak of at least this x the
     fill_spacing: float = 0.6        # typical one, this x the rhythm from its neighbours, is a
                                      # step where the rhythm left room for one (a turn)
+    turn_yaw_dps: float = 25.0       # with a gyro: turning at least this fast about gravity,
+                                     # a gentle peak in rhythm is a turning step
     trail_steps: int = 1             # at most this many gentle steps trail a bout's end
     trail_gap: float = 1.25          # each within this x the rhythm (gait termination)
