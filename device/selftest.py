@@ -56,6 +56,24 @@ def check_button(hw: HardwareConfig) -> CheckResult:
     return CheckResult("button", True, f"GPIO {hw.button_gpio} ready (released)")
 
 
+def check_battery(hw: HardwareConfig, gauge: object | None = None) -> CheckResult:
+    """The MAX17048 fuel gauge at 0x36 (`gauge`: a FuelGauge to use instead of the Pi's bus)."""
+    try:
+        from device.battery import BatteryUnavailable, FuelGauge
+    except ImportError as exc:  # pragma: no cover - device.battery has no third-party imports
+        return CheckResult("battery gauge", False, f"cannot load the gauge code ({exc})")
+    try:
+        source = gauge if gauge is not None else FuelGauge.on_pi(hw.i2c_bus)
+        reading = source.read()  # type: ignore[attr-defined]
+    except BatteryUnavailable as exc:
+        return CheckResult("battery gauge", False, str(exc))
+    except Exception as exc:  # a self-test reports, it never crashes
+        return CheckResult("battery gauge", False, f"unexpected problem: {exc}")
+    state = "charging" if reading.charging else "on battery"
+    return CheckResult("battery gauge", True,
+                       f"MAX17048 at 0x36: {reading.percent:.0f} %, {reading.volts:.2f} V, {state}")
+
+
 def check_sync_port(hw: HardwareConfig) -> CheckResult:
     port = Path(hw.sync_port)
     if not port.exists():
@@ -94,7 +112,8 @@ def check_storage(data_dir: Path) -> CheckResult:
 def run_selftest(hw: HardwareConfig, data_dir: Path) -> list[CheckResult]:
     address: int | str = hw.imu_address if hw.imu_address == "auto" else int(hw.imu_address, 0)
     checks = selftest_imu(address=address, bus_number=hw.i2c_bus)  # type: ignore[arg-type]
-    checks += [check_display(hw), check_button(hw), check_sync_port(hw), check_storage(data_dir)]
+    checks += [check_display(hw), check_button(hw), check_battery(hw), check_sync_port(hw),
+               check_storage(data_dir)]
     return checks
 
 

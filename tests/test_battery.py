@@ -160,3 +160,14 @@ def test_hostsync_status_shows_the_battery(paired_cli, device) -> None:  # noqa:
     assert code == 0
     line = next(x for x in out.splitlines() if x.startswith("Battery:"))
     assert line.split(":", 1)[1].strip() == "59 % (lowest 50 % in the last 24 h)"
+
+
+def test_selftest_finds_the_gauge_or_says_what_is_wrong() -> None:
+    from device.app import HardwareConfig
+    from device.selftest import check_battery
+
+    bus, _chip = make_gauge_bus(percent=81.0, rate_per_hour=15.0)
+    ok = check_battery(HardwareConfig(), FuelGauge(bus))
+    assert ok.ok and ok.detail == "MAX17048 at 0x36: 81 %, 4.03 V, charging"
+    missing = check_battery(HardwareConfig(), FuelGauge(FakeI2CBus()))
+    assert not missing.ok and missing.detail.startswith("no battery gauge answers at 0x36")
