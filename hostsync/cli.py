@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 from device.config import PLAN_MAX_WEEKS, ConfigError, PlanWeek, WearerConfig, check_timezone
 from hostsync import options
 from hostsync.db import DB_FILENAME, HostDB, HostDBError, default_db_path
+from hostsync.dbfile import describe
 from hostsync.discover import DiscoveryError, choose_port
 from hostsync.link import AuthError, DeviceError, DeviceLink, HostSession, LinkError
 from hostsync.pull import DeviceReset, local_timezone, sync_device
@@ -28,6 +30,7 @@ NOT_PAIRED = "This device is not paired with this computer. Run: hostsync pair"
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WHOLE = re.compile(r"[0-9]+", re.ASCII)
 _SIX_DIGITS = re.compile(r"[0-9]{6}", re.ASCII)
+_LIST_OPTIONS = ("weeks", "fetch")
 
 
 class UsageError(Exception):
@@ -341,7 +344,7 @@ def parse_plan(start: str | None, goals: str | None, pairs: Sequence[str]) -> tu
         for pair in pairs:
             week, sep, minutes = pair.partition("=")
             if not sep:
-                raise UsageError(f"'{pair}' is not WEEK=MIN (for example 2026-11-30=60).")
+                raise UsageError(f"{_quoted(pair)} is not WEEK=MIN (for example 2026-11-30=60).")
             entries.append((week.strip(), minutes.strip()))
     if not entries:
         raise UsageError("No plan given: use --start DATE --goals 60,70,... or WEEK=MIN pairs.")
@@ -349,12 +352,18 @@ def parse_plan(start: str | None, goals: str | None, pairs: Sequence[str]) -> tu
     for week, minutes in entries:
         day = _parse_date(week, "week")
         if not _WHOLE.fullmatch(minutes):  # ASCII only: '²'.isdigit() but int('²') fails
-            raise UsageError(f"Goal '{minutes}' for week {week} is not a whole number of minutes.")
+            raise UsageError(f"Goal {_quoted(minutes)} for week {week} is not a whole number "
+                             "of minutes.")
         try:
             plan.append(PlanWeek(day, int(minutes)))
         except ConfigError as e:
             raise UsageError(f"Week {week}: {e}") from None
     return tuple(plan)
+
+
+def _quoted(text: str) -> str:
+    """The user's text in quotes, escaped when it holds control characters (one line)."""
+    return f"'{text[:40]}'" if text.isprintable() else repr(text[:40])
 
 
 def _parse_date(text: str, what: str) -> dt.date:
@@ -393,7 +402,7 @@ def _week_day(text: str) -> int:
         return int(t)
     matches = [i for i, d in enumerate(DAYS) if len(t) >= 2 and d.startswith(t)]
     if len(matches) != 1:
-        raise UsageError(f"Week start '{text}' is not a day name such as monday or sunday.")
+        raise UsageError(f"Week start {_quoted(text)} is not a day name such as monday or sunday.")
     return matches[0]
 
 
@@ -619,7 +628,8 @@ def build_parser() -> argparse.ArgumentParser:
             "write a PNG chart and an HTML page. Works offline from the host database.")
     s.add_argument("--out", default=".", type=_checked(options.path_text, "--out"),
                    help="folder for the report files (default: here)")
-    s.add_argument("--device", help="device id, when this computer holds several")
+    s.add_argument("--device", type=_checked(options.device_id, "--device"),
+                   help="device id, when this computer holds several")
     s.set_defaults(func=cmd_report)
 
     s = add("export", "export minutes, days or weeks as CSV or JSON",
@@ -629,7 +639,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("csv", "json"), help="default: from --out, else csv")
     s.add_argument("--out", type=_checked(options.path_text, "--out"),
                    help="file to write (default: standard output)")
-    s.add_argument("--device", help="device id, when this computer holds several")
+    s.add_argument("--device", type=_checked(options.device_id, "--device"),
+                   help="device id, when this computer holds several")
     s.set_defaults(func=cmd_export)
 
     plan = add("plan", "show or set the weekly goal plan",
@@ -691,6 +702,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.func is None:
         args.sub_parser.print_help(sys.stderr)
         return EXIT_USAGE
+    for name, value in vars(args).items():  # argparse turns "--opt=--" into [] unchecked
+        if isinstance(value, list) and name not in _LIST_OPTIONS:
+            say(f"hostsync: --{name.replace('_', '-')} needs a value.")
+            return EXIT_USAGE
     try:
         return int(args.func(args))
     except UsageError as e:
@@ -710,6 +725,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_DEVICE
     except BrokenPipeError:
         return EXIT_DEVICE
+    except (sqlite3.Error, OSError) as e:  # a host fault: full disk, locked or damaged file...
+        say(f"hostsync: {_host_fault(e, args)}")
+        return EXIT_DEVICE
+
+
+def _host_fault(e: BaseException, args: argparse.Namespace) -> str:
+    """One line for an error of this computer (database, disk, file) that no check caught."""
+    chain: list[BaseException] = []
+    cur: BaseException | None = e
+    while cur is not None and cur not in chain:
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    if any(isinstance(err, sqlite3.Error) for err in chain):
+        path = Path(str(args.db)) if args.db else default_db_path()
+        return describe(e, path)
+    name = getattr(e, "filename", None)
+    where = f" ({str(name)[:120]})" if name else ""
+    return f"{getattr(e, 'strerror', None) or e}{where}."
 
 
 if __name__ == "__main__":

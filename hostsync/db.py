@@ -19,6 +19,7 @@ from pathlib import Path
 
 from device.config import WearerConfig
 from device.store import MinuteRow
+from hostsync.dbfile import HostDBError, describe, open_connection
 
 DB_FILENAME = "hostsync.sqlite3"
 
@@ -98,10 +99,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 MAX_SEQ = 2**53
 
 
-class HostDBError(Exception):
-    """The host database cannot be used; the message names the file."""
-
-
 def default_db_path() -> Path:
     """HOSTSYNC_DB, else the platform's user data directory (platformdirs if installed)."""
     env = os.environ.get("HOSTSYNC_DB")
@@ -144,14 +141,12 @@ class StoreRecord:
 class HostDB:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._db = open_connection(self.path)  # 0600 in a 0700 folder; faults in one line
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
             self._migrate()
         except (OSError, sqlite3.Error) as e:
-            raise HostDBError(f"Cannot use the database {self.path}: {e}") from None
+            self._db.close()
+            raise HostDBError(describe(e, self.path)) from None
 
     def _migrate(self) -> None:
         """Bring the schema up to SCHEMA_VERSION, one transaction per step."""
@@ -312,7 +307,8 @@ class HostDB:
                                 (device_id, store_id)).fetchone()[0]
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLITE_FULL may have rolled it back already
+                db.execute("ROLLBACK")
             raise
         return int(cursor)
 

@@ -57,3 +57,10 @@ def path_text(text: str, what: str) -> str:
     if not text or "\x00" in text:
         raise ValueError(f"{what} must be a path (no empty text, no NUL character)")
     return text
+
+
+def device_id(text: str, what: str = "--device") -> str:
+    """A device id as `hostsync devices` shows it: printable text, at most 64 characters."""
+    if not text or len(text) > 64 or not text.isprintable():
+        raise ValueError(f"{what} must be a device id such as WC-1234ABCD")
+    return text
