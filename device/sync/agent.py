@@ -25,10 +25,10 @@ import serial
 
 from device import __version__ as FIRMWARE_VERSION
 from device.battery import battery_summary
-from device.clock import UTC_MAX, UTC_MIN, DeviceClock
-from device.config import ConfigError, WearerConfig, check_timezone
+from device.clock import DeviceClock
+from device.config import ConfigError, WearerConfig
 from device.store import STORE_FILENAME, Store, StoreError
-from device.sync import identity, pairing
+from device.sync import identity, messages, pairing
 from device.sync.channel import OVERHEAD, ChannelError, SecureChannel, session_keys
 from device.sync.protocol import (
     MAX_PAYLOAD,
@@ -63,30 +63,11 @@ META_LAST_SYNC = "last_sync_utc"
 PAIRING_TTL_S = 300.0
 AUTH_CHALLENGE_TTL_S = 30.0
 IDLE_LOGOUT_S = 30.0  # a session with no valid sealed request for this long ends
-PULL_MAX_ROWS = 2000
-TRACE_CHUNK_MAX = 32 * 1024
+PULL_MAX_ROWS = messages.PULL_MAX_ROWS
+TRACE_CHUNK_MAX = messages.TRACE_CHUNK_MAX
 TRACES_DIR = "traces"
 
 _KNOWN_TYPES = {int(t) for t in MsgType} - {int(MsgType.ERROR), int(MsgType.SEALED)}
-
-
-def _int_field(body: dict[str, Any], name: str, lo: int = 0, hi: int | None = None) -> int:
-    v = body.get(name)
-    if not isinstance(v, int) or isinstance(v, bool) or v < lo or (hi is not None and v > hi):
-        rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{name} must be an integer {rng}")
-    return v
-
-
-def _hex_field(body: dict[str, Any], name: str, nbytes: int) -> bytes:
-    v = body.get(name)
-    try:
-        raw = bytes.fromhex(v) if isinstance(v, str) else b""
-    except ValueError:
-        raw = b""
-    if len(raw) != nbytes:
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{name} must be {nbytes} bytes of hex")
-    return raw
 
 
 def version_mismatch(version: int) -> str:
@@ -244,9 +225,9 @@ class SyncSession:
         if msg_type not in OPEN_TYPES and not sealed:
             raise ProtocolError(ErrorCode.NOT_AUTHENTICATED,
                                 "not authenticated: pair or authenticate first")
-        body = frame.json()
+        request = messages.parse_request(msg_type, frame.json())  # typed and checked
         handler = getattr(self, "_on_" + msg_type.name.lower())
-        return handler(body)
+        return handler(request)
 
     # -- open requests --------------------------------------------------------------------------
 
@@ -257,16 +238,14 @@ class SyncSession:
         except ValueError:
             return None
 
-    def _on_hello(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _on_hello(self, req: messages.Hello) -> dict[str, Any]:
         """Starts a session: any earlier login or pairing on this port is dropped."""
         self.end_session("HELLO")
         self.cancel_pairing()
         self._auth_nonce = None
-        versions = body.get("versions", [PROTOCOL_VERSION])
-        ints = [v for v in versions if isinstance(v, int) and not isinstance(v, bool)] \
-            if isinstance(versions, list) else []
-        if not any(v in SUPPORTED_VERSIONS for v in ints):
-            raise ProtocolError(ErrorCode.VERSION, version_mismatch(max(ints, default=0)))
+        versions = req.versions or (PROTOCOL_VERSION,)
+        if not any(v in SUPPORTED_VERSIONS for v in versions):
+            raise ProtocolError(ErrorCode.VERSION, version_mismatch(max(versions)))
         return {"versions": list(SUPPORTED_VERSIONS), "version": PROTOCOL_VERSION,
                 "device_id": self.device_id, "store_id": self.store_id,
                 "store_legacy": identity.store_is_legacy(self.store),
@@ -280,7 +259,7 @@ class SyncSession:
                            f"too many wrong codes: try again in {math.ceil(wait)} s",
                            retry_after=math.ceil(wait))
 
-    def _on_pair_begin(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _on_pair_begin(self, req: messages.Empty) -> dict[str, Any]:
         """Show a new code and start the device's half of SPAKE2 with it."""
         self._check_lock()
         code = pairing.new_code()
@@ -293,9 +272,8 @@ class SyncSession:
                 "device_msg": pake.message.hex(), "code_digits": pairing.CODE_DIGITS,
                 "expires_s": PAIRING_TTL_S}
 
-    def _on_pair_confirm(self, body: dict[str, Any]) -> dict[str, Any]:
-        host_msg = _hex_field(body, "host_msg", pairing.SPAKE_MSG_BYTES)
-        proof = _hex_field(body, "proof", 32)
+    def _on_pair_confirm(self, req: messages.PairConfirm) -> dict[str, Any]:
+        host_msg, proof = req.host_msg, req.proof
         p = self._pairing
         if p is None or self._now() > p["expires"]:
             self.cancel_pairing()
@@ -325,18 +303,17 @@ class SyncSession:
         return {"device_id": self.device_id,
                 "device_proof": pairing.pair_device_proof(secret, transcript).hex()}
 
-    def _on_auth_begin(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _on_auth_begin(self, req: messages.Empty) -> dict[str, Any]:
         if self._paired_secret() is None:
             raise ProtocolError(ErrorCode.NOT_PAIRED, "this device is not paired: pair first")
         nonce = pairing.new_nonce()
         self._auth_nonce = (nonce, self._now())
         return {"device_nonce": nonce.hex(), "device_id": self.device_id}
 
-    def _on_auth_finish(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _on_auth_finish(self, req: messages.AuthFinish) -> dict[str, Any]:
         pending, self._auth_nonce = self._auth_nonce, None  # single use, whatever happens
         self.end_session("new login")
-        host_nonce = _hex_field(body, "host_nonce", pairing.NONCE_BYTES)
-        proof = _hex_field(body, "proof", 32)
+        host_nonce, proof = req.host_nonce, req.proof
         secret = self._paired_secret()
         if secret is None:
             raise ProtocolError(ErrorCode.NOT_PAIRED, "this device is not paired: pair first")
@@ -359,7 +336,7 @@ class SyncSession:
 
     # -- authenticated requests -----------------------------------------------------------------
 
-    def _on_status(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _on_status(self, req: messages.Empty) -> dict[str, Any]:
         cfg = self.store.get_config()
         last = self.store.last_seq()
         acked = self.store.acknowledged_seq()
@@ -370,16 +347,8 @@ class SyncSession:
                 "timezone": cfg.timezone, "last_sync_utc": self.store.get_meta(META_LAST_SYNC),
                 "battery": battery_summary(self.store, self.clock.utc_now())}
 
-    def _on_set_clock(self, body: dict[str, Any]) -> dict[str, Any]:
-        utc = body.get("utc")
-        tz = body.get("tz")
-        if (not isinstance(utc, int | float) or isinstance(utc, bool) or not math.isfinite(utc)
-                or not UTC_MIN <= utc <= UTC_MAX):
-            raise ProtocolError(ErrorCode.BAD_REQUEST, f"utc {utc!r} is not a plausible time"[:120])
-        try:
-            check_timezone(tz)
-        except ConfigError as e:
-            raise ProtocolError(ErrorCode.BAD_REQUEST, str(e)) from None
+    def _on_set_clock(self, req: messages.SetClock) -> dict[str, Any]:
+        utc, tz = req.utc, req.tz
         before = self.store.get_config()
         # Re-anchor through our own connection first so we can report the count; set_time
         # then records the anchor (and re-anchors anything written in between).
@@ -391,9 +360,8 @@ class SyncSession:
             self._safe_config_changed(after)
         return {"reanchored": reanchored, "clock_trusted": self.clock.trusted()}
 
-    def _on_pull(self, body: dict[str, Any]) -> dict[str, Any]:
-        after = _int_field(body, "after")
-        limit = _int_field(body, "limit", 1, PULL_MAX_ROWS)
+    def _on_pull(self, req: messages.Pull) -> dict[str, Any]:
+        after, limit = req.after, req.limit
         rows = self.store.minutes_after(after, limit)
         last = self.store.last_seq()
         while True:
@@ -407,8 +375,8 @@ class SyncSession:
         self._sent_high = max(self._sent_high, min(after, last), rows[-1].seq if rows else 0)
         return reply
 
-    def _on_ack(self, body: dict[str, Any]) -> dict[str, Any]:
-        seq = _int_field(body, "seq")
+    def _on_ack(self, req: messages.Ack) -> dict[str, Any]:
+        seq = req.seq
         if seq > max(self._sent_high, self.store.acknowledged_seq()):
             raise ProtocolError(ErrorCode.BAD_REQUEST,
                                 f"ACK {seq} is beyond the rows sent in this session")
@@ -418,13 +386,11 @@ class SyncSession:
             raise ProtocolError(ErrorCode.BAD_REQUEST, str(e)) from None
         return {"acked_seq": self.store.acknowledged_seq()}
 
-    def _on_get_config(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _on_get_config(self, req: messages.Empty) -> dict[str, Any]:
         return {"config": self.store.get_config().to_json()}
 
-    def _on_set_config(self, body: dict[str, Any]) -> dict[str, Any]:
-        if "config" not in body:
-            raise ProtocolError(ErrorCode.BAD_REQUEST, "config missing")
-        cfg = WearerConfig.from_json(body["config"])  # ConfigError -> INVALID_CONFIG, intact
+    def _on_set_config(self, req: messages.SetConfig) -> dict[str, Any]:
+        cfg = WearerConfig.from_json(req.config)  # ConfigError -> INVALID_CONFIG, intact
         self.store.set_config(cfg)
         self.store.log_event("sync", "config changed by host")
         self._safe_config_changed(cfg)
@@ -433,7 +399,7 @@ class SyncSession:
     def _traces_dir(self) -> Path:
         return self.data_dir / TRACES_DIR
 
-    def _on_list_traces(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _on_list_traces(self, req: messages.Empty) -> dict[str, Any]:
         d = self._traces_dir()
         out = []
         try:
@@ -449,13 +415,8 @@ class SyncSession:
                 continue
         return {"traces": out}
 
-    def _on_fetch_trace(self, body: dict[str, Any]) -> dict[str, Any]:
-        name = body.get("name")
-        if (not isinstance(name, str) or not name or "/" in name or "\\" in name
-                or name in (".", "..") or "\x00" in name):
-            raise ProtocolError(ErrorCode.BAD_REQUEST, "name must be a plain file name")
-        offset = _int_field(body, "offset")
-        length = _int_field(body, "length", 1, TRACE_CHUNK_MAX)
+    def _on_fetch_trace(self, req: messages.FetchTrace) -> dict[str, Any]:
+        name, offset, length = req.name, req.offset, req.length
         path = self._traces_dir() / name
         try:
             if path.is_symlink() or not path.is_file():
