@@ -101,9 +101,8 @@ class GaitSequence:
             out += self._accept(cand)
         # A bout with no step for pause_s is over: close it now rather than at the next peak
         # (the same steps either way; only sooner, so its minutes can close).
-        last = self._last
-        if self.walking_ and last is not None and not final:
-            limit = last.index + self.params.pause_s * self.rate_hz
+        if self.walking_ and self._last is not None and not final:
+            limit = self._anchor() + self.params.pause_s * self.rate_hz
             if processed_until - 2 > limit and (held_by_picker is None or held_by_picker > limit):
                 out += self._end_bout()
         if final:
@@ -119,7 +118,8 @@ class GaitSequence:
         steps: list[Candidate] = []
         if self.walking_ and self._last is not None:
             interval = (cand.index - self._last.index) / self.rate_hz
-            if interval > p.pause_s or self._turned(self._last, cand):
+            if cand.index - self._anchor() > p.pause_s * self.rate_hz or self._turned(
+                    self._last, cand):
                 steps += self._end_bout()
             else:
                 counted, held = self._inside(cand, interval)
@@ -224,6 +224,11 @@ class GaitSequence:
         self._resume = None
         return steps
 
+    def _anchor(self) -> float:
+        """Where the current pause is measured from: the last step, or a step resuming after it."""
+        assert self._last is not None
+        return self._resume.index if self._resume is not None else self._last.index
+
     def _cells(self) -> float:
         return self.interval_s_ * self.rate_hz
 
@@ -263,22 +268,28 @@ class GaitSequence:
         return run
 
     def _step_similarity(self, run: list[Candidate]) -> float:
-        """Autocorrelation of the signal over the run at its step lag: one step like the next.
-
-        Walking repeats the same waveform step after step; a posture change or a bump that
-        happens to peak at walking intervals does not. Only samples up to the refractory time
-        after the last peak are used, so the answer does not depend on how the stream was cut.
-        """
+        """:func:`step_similarity` over the run, from half a step before its first peak to the
+        refractory time after its last (never later, so the answer does not depend on how the
+        stream was cut)."""
         lag = round(float(median(np.diff([c.index for c in run]).tolist())))
         lo = int(run[0].index - 0.5 * lag)
         hi = int(run[-1].index + min(0.5 * lag, self._min_step_cells)) + 1
-        seg = self.history.window(lo, hi)
-        best = -1.0
-        # Steps are alike but not evenly spaced (a hesitation): the best lag near the median.
-        for k in range(max(1, round(0.85 * lag)), round(1.15 * lag) + 1):
-            if len(seg) <= k + 2:
-                break
-            a, b = seg[:-k], seg[k:]
-            den = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
-            best = max(best, float(np.dot(a, b)) / den if den > 0 else 0.0)
-        return best if best > -1.0 else 1.0
+        return step_similarity(self.history.window(lo, hi), lag)
+
+
+def step_similarity(signal: np.ndarray, lag: int) -> float:
+    """Autocorrelation of the signal at the step lag: how much one step looks like the next.
+
+    Walking repeats the same waveform step after step; a posture change or bumps that happen to
+    peak at walking intervals do not. Steps are alike but not evenly spaced (a hesitation), so
+    this is the best normalised autocorrelation within +-15 % of ``lag`` (in samples); 1.0 when
+    the signal is too short to tell.
+    """
+    best = -1.0
+    for k in range(max(1, round(0.85 * lag)), round(1.15 * lag) + 1):
+        if len(signal) <= k + 2:
+            break
+        a, b = signal[:-k], signal[k:]
+        den = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
+        best = max(best, float(np.dot(a, b)) / den if den > 0 else 0.0)
+    return best if best > -1.0 else 1.0

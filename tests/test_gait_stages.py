@@ -1,0 +1,236 @@
+"""The detector's stages one by one, and the daily-life behaviour they exist for.
+
+Signals are built here from simple physics: one vertical pulse per step (its strength per step,
+so a turn's or a bout end's gentle steps can be gentler), on tilted gravity, with an optional
+gyroscope turning about gravity. Each test states what it feeds and what a wearer would expect.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from device.core import contacts
+from device.core.detector import StepDetector
+from device.core.gait_sequence import step_similarity
+from device.core.params import DetectorParams
+from device.core.peaks import Candidate, PeakPicker
+from device.core.pipeline import StepPipeline
+from device.core.sampler import Sampler
+from device.core.step_signal import StepSignal
+
+G = 9.81
+UP = np.array([0.3, 0.0, 0.954])
+UP = UP / np.linalg.norm(UP)
+
+
+def hip(step_t: np.ndarray, amps: np.ndarray, duration: float, rate_hz: float = 100.0,
+        yaw: tuple[float, float, float] | None = None, seed: int = 0):
+    """(t, acc, gyro or None): a pulse per step at step_t with the given strengths.
+
+    yaw=(start, end, deg/s): the wearer turns about gravity at that rate between start and end.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, duration, 1.0 / rate_hz)
+    vertical = np.zeros_like(t)
+    interval = float(np.median(np.diff(step_t))) if len(step_t) > 1 else 0.6
+    for s, a in zip(step_t, amps, strict=True):
+        vertical += a * np.exp(-0.5 * ((t - s) / (0.12 * interval)) ** 2)
+        vertical -= 0.5 * a * np.exp(-0.5 * ((t - s - 0.45 * interval) / (0.2 * interval)) ** 2)
+    acc = (G + vertical)[:, None] * UP[None, :] + 0.03 * rng.standard_normal((t.size, 3))
+    gyro = None
+    if yaw is not None:
+        start, end, rate = yaw
+        gyro = np.outer(np.where((t >= start) & (t < end), rate, 0.0), UP)
+        gyro += 2.0 * rng.standard_normal(gyro.shape)
+    return t, acc, gyro
+
+
+def detect(t: np.ndarray, acc: np.ndarray, gyro: np.ndarray | None = None,
+           chunk_s: float = 1.0) -> np.ndarray:
+    pipe = StepPipeline()
+    steps = []
+    n = max(1, round(chunk_s * 100))
+    for i in range(0, t.size, n):
+        g = gyro[i : i + n] if gyro is not None else None
+        steps.append(pipe.feed(t[i : i + n], acc[i : i + n], g).step_times_s)
+    steps.append(pipe.finish().step_times_s)
+    return np.concatenate(steps)
+
+
+def rhythm(start: float, n: int, spm: float) -> np.ndarray:
+    return start + np.arange(n) * 60.0 / spm
+
+
+# -- stage 1: step signal ------------------------------------------------------------------------
+def test_step_signal_is_the_same_whatever_the_chunking() -> None:
+    t, acc, gyro = hip(rhythm(2.0, 20, 100), np.full(20, 2.0), 16.0, yaw=(5.0, 8.0, 90.0))
+
+    def run(n: int) -> tuple[np.ndarray, np.ndarray]:
+        sampler, signal = Sampler(), StepSignal(50.0, DetectorParams())
+        values, yaw = [], []
+        runs = []
+        for i in range(0, t.size, n):
+            runs += sampler.push(t[i : i + n], acc[i : i + n], gyro[i : i + n])
+        runs += sampler.flush()
+        for r in runs:
+            for c in signal.update(r).chunks_:
+                values.append(c.values)
+                yaw.append(c.yaw_dps)
+        for c in signal.finish().chunks_:
+            values.append(c.values)
+            yaw.append(c.yaw_dps)
+        return np.concatenate(values), np.concatenate(yaw)
+
+    v1, y1 = run(37)
+    v2, y2 = run(t.size)
+    np.testing.assert_allclose(v1, v2, atol=1e-9)
+    np.testing.assert_allclose(y1, y2, atol=1e-9)
+    assert v1.size == pytest.approx(16.0 * 50, abs=2)  # one value per grid cell, none invented
+    # The yaw about gravity is what the gyro turns at, while turning, and ~0 otherwise.
+    assert np.median(y1[300:380]) == pytest.approx(90.0, abs=3.0)
+    assert abs(np.median(y1[:200])) < 3.0
+
+
+# -- stage 2: peaks ------------------------------------------------------------------------------
+def test_one_candidate_per_step_and_none_from_sensor_noise() -> None:
+    steps = rhythm(2.0, 12, 110)
+    t, acc, _ = hip(steps, np.full(12, 2.0), 12.0)
+    sampler, signal = Sampler(), StepSignal(50.0, DetectorParams())
+    picker = PeakPicker(50.0, DetectorParams())
+    found: list[Candidate] = []
+    for r in sampler.push(t, acc) + sampler.flush():
+        for c in signal.update(r).chunks_:
+            found += picker.update(c).candidates_
+    for c in signal.finish().chunks_:
+        found += picker.update(c).candidates_
+    strong = [c for c in found if c.height > 1.0]
+    assert len(strong) == 12
+    times = np.array([(c.index + 0.5) / 50.0 for c in strong])
+    assert np.max(np.abs(times - steps)) < 0.05
+    # Still before and after the walk: nothing above the floor but the walk's own edges.
+    assert all(1.5 < (c.index / 50.0) < 10.5 for c in found)
+
+
+# -- stage 3: gait sequence ----------------------------------------------------------------------
+def test_step_similarity_tells_a_repeating_waveform_from_unlike_bumps() -> None:
+    k = np.arange(300)
+    steady = np.sin(2 * np.pi * k / 27.0)
+    assert step_similarity(steady, 27) > 0.95
+    assert step_similarity(steady, 29) > 0.95  # a hesitation: the best lag near the rhythm
+    rng = np.random.default_rng(0)
+    assert step_similarity(rng.standard_normal(300), 27) < 0.25
+
+
+def test_a_pause_shorter_than_three_seconds_does_not_end_the_walk() -> None:
+    # 20 steps, 2 s standing, 3 more steps: the 3 are steps of the same walk (not a fidget).
+    first = rhythm(3.0, 20, 100)
+    second = rhythm(first[-1] + 2.6, 3, 100)
+    steps = np.concatenate((first, second))
+    t, acc, _ = hip(steps, np.full(steps.size, 2.0), second[-1] + 4.0)
+    assert detect(t, acc).size == steps.size
+
+
+def test_after_a_long_pause_three_steps_are_a_fidget() -> None:
+    first = rhythm(3.0, 20, 100)
+    second = rhythm(first[-1] + 6.0, 3, 100)
+    steps = np.concatenate((first, second))
+    t, acc, _ = hip(steps, np.full(steps.size, 2.0), second[-1] + 4.0)
+    assert detect(t, acc).size == 20
+
+
+def test_walking_on_at_another_pace_after_a_pause_counts_every_step() -> None:
+    first = rhythm(3.0, 16, 80)
+    second = rhythm(first[-1] + 1.8, 10, 125)
+    steps = np.concatenate((first, second))
+    amps = np.concatenate((np.full(16, 1.6), np.full(10, 2.6)))
+    t, acc, _ = hip(steps, amps, second[-1] + 4.0)
+    assert detect(t, acc).size == steps.size
+
+
+def test_gentle_turning_steps_inside_a_walk_count() -> None:
+    # Walking, then three steps at a quarter of the strength while turning, then walking on.
+    steps = rhythm(3.0, 30, 105)
+    amps = np.full(30, 2.0)
+    amps[14:17] = 0.5
+    t, acc, _ = hip(steps, amps, steps[-1] + 4.0)
+    assert detect(t, acc).size == 30
+
+
+def test_the_gyroscope_finds_the_faintest_turning_steps() -> None:
+    steps = rhythm(3.0, 30, 105)
+    amps = np.full(30, 2.0)
+    amps[12:18] = 0.3   # six faint steps while turning 180 degrees in 3.4 s
+    turn = (steps[12] - 0.3, steps[17] + 0.3, 53.0)
+    t, acc, gyro = hip(steps, amps, steps[-1] + 4.0, yaw=turn)
+    with_gyro = detect(t, acc, gyro)
+    without = detect(t, acc)
+    assert with_gyro.size == 30
+    assert without.size < with_gyro.size
+    np.testing.assert_allclose(detect(t, acc, gyro, chunk_s=7.3), with_gyro, atol=1e-9)
+
+
+def test_gentle_first_and_last_steps_of_a_bout_count() -> None:
+    steps = rhythm(3.0, 8, 100)
+    amps = np.full(8, 2.0)
+    amps[0] = amps[-1] = 0.9
+    t, acc, _ = hip(steps, amps, steps[-1] + 4.0)
+    found = detect(t, acc)
+    assert found.size == 8
+    assert abs(found[0] - steps[0]) < 0.1 and abs(found[-1] - steps[-1]) < 0.1
+
+
+def test_daily_life_steps_are_the_same_whatever_the_chunking() -> None:
+    first = rhythm(3.0, 16, 80)
+    second = rhythm(first[-1] + 1.8, 10, 125)
+    steps = np.concatenate((first, second))
+    amps = np.concatenate((np.full(16, 1.6), np.full(10, 2.6)))
+    amps[[0, 7, 8, 15]] = 0.6
+    t, acc, gyro = hip(steps, amps, second[-1] + 4.0, yaw=(first[6], first[9], 60.0))
+    reference = detect(t, acc, gyro, chunk_s=1.0)
+    for chunk_s in (0.1, 2.7, 1e6):
+        np.testing.assert_allclose(detect(t, acc, gyro, chunk_s=chunk_s), reference, atol=1e-9)
+
+
+def test_detector_memory_is_bounded() -> None:
+    d = StepDetector()
+    t, acc, _ = hip(rhythm(1.0, 300, 100), np.full(300, 2.0), 185.0)
+    s = Sampler()
+    for i in range(0, t.size, 100):
+        for r in s.push(t[i : i + 100], acc[i : i + 100]):
+            d.update(r)
+    assert d.history._values.size <= d.history.capacity
+    assert len(d.sequence._pending) + len(d.sequence._weak) < 20
+
+
+# -- stage 4: contacts ---------------------------------------------------------------------------
+P = DetectorParams()
+
+
+def cand(index: float, height: float) -> Candidate:
+    return Candidate(index=index, height=height)
+
+
+def test_lead_in_takes_a_gentle_step_in_reach_of_the_run() -> None:
+    run_first = cand(100.0, 2.0)
+    near = cand(70.0, 0.9)          # 0.6 s before, strong enough
+    faint = cand(70.0, 0.3)         # below resume_height x the bout's peak
+    far = cand(-10.0, 2.0)          # 2.2 s before: not the same walk's first step
+    assert contacts.lead_in([near], run_first, 30.0, 2.0, 50.0, P) == [near]
+    assert contacts.lead_in([faint], run_first, 30.0, 2.0, 50.0, P) == []
+    assert contacts.lead_in([far], run_first, 30.0, 2.0, 50.0, P) == []
+
+
+def test_fill_gap_takes_as_many_steps_as_the_rhythm_leaves_room_for() -> None:
+    before, after = cand(0.0, 2.0), cand(120.0, 2.0)   # 4 intervals of 30 cells: 3 missing
+    weak = [cand(31.0, 0.5), cand(45.0, 0.6), cand(60.0, 0.4), cand(89.0, 0.3), cand(100.0, 0.1)]
+    chosen = contacts.fill_gap(weak, before, after, 30.0, 2.0, P)
+    # 45 (strongest) rules out 31 and 60 (too close); 89 fits; 100 is below fill_height.
+    assert [c.index for c in chosen] == [45.0, 89.0]
+
+
+def test_trailing_takes_one_gentle_last_step_in_rhythm() -> None:
+    last = cand(0.0, 2.0)
+    held = [cand(10.0, 0.5), cand(31.0, 0.3), cand(60.0, 0.3)]
+    assert [c.index for c in contacts.trailing(held, last, 30.0, 2.0, P)] == [31.0]
+    assert contacts.trailing([cand(45.0, 0.5)], last, 30.0, 2.0, P) == []  # 1.5 x the rhythm
