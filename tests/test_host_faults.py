@@ -185,7 +185,7 @@ def test_a_disk_full_during_a_pull_keeps_whole_pages_and_the_next_pull_resumes(
         return db
 
     monkeypatch.setattr(hostsync.db, "open_connection", small_disk)
-    code, out, err = paired_cli("pull", "-q", "--page-size", "250")
+    code, out, err = paired_cli("pull", "-q", "--page-size", "250", "--timezone", "UTC")
     assert code == 1 and out == ""
     line = one_line(err)
     assert "is full" in line and "run the same command again" in line
