@@ -7,7 +7,9 @@ device or connection problem, 0 for success. Never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import os
 import re
 import sqlite3
 import sys
@@ -23,7 +25,8 @@ from hostsync.db import DB_FILENAME, HostDB, HostDBError, default_db_path
 from hostsync.dbfile import describe
 from hostsync.discover import DiscoveryError, choose_port
 from hostsync.link import AuthError, DeviceError, DeviceLink, HostSession, LinkError
-from hostsync.pull import DeviceReset, local_timezone, sync_device
+from hostsync.pull import DeviceReset, sync_device
+from hostsync.tz import laptop_timezone
 
 EXIT_OK, EXIT_DEVICE, EXIT_USAGE = 0, 1, 2
 NOT_PAIRED = "This device is not paired with this computer. Run: hostsync pair"
@@ -202,12 +205,40 @@ def _progress_printer(enabled: bool) -> Callable[[int, int], None] | None:
     return show
 
 
+def _first_pull_zone() -> str:
+    """The wearer's zone at a device's first pull here: this laptop's, shown, and on a terminal
+    confirmed or replaced by typing a zone name. Without a terminal (a script) it is used and
+    said in one clear line, with how to change it."""
+    laptop = laptop_timezone()
+    if not sys.stdin.isatty():
+        say(f"Time zone: {laptop} (this computer's), used for the wearer's days. If the wearer "
+            "lives elsewhere: hostsync config set --timezone ZONE (or pull --timezone ZONE).")
+        return laptop
+    for _ in range(3):
+        sys.stderr.write(f"The wearer's time zone: {laptop} (this computer's). Press Enter to "
+                         "use it, or type the wearer's zone (e.g. Europe/London): ")
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            sys.stderr.write("\n")
+            raise UsageError("No time zone confirmed. Run hostsync pull --timezone ZONE.")
+        typed = line.strip()
+        if not typed:
+            return laptop
+        try:
+            check_timezone(typed)
+            return typed
+        except ConfigError as e:
+            say(str(e))
+    raise UsageError("No valid time zone entered. Run hostsync pull --timezone ZONE.")
+
+
 def cmd_pull(args: argparse.Namespace) -> int:
     if args.timezone:
         _check_zone(args.timezone)
     with authed(args) as conn:
         known = conn.db.config(conn.device_id)
-        tz = args.timezone or (known.timezone if known else local_timezone())
+        tz = args.timezone or (known.timezone if known else _first_pull_zone())
         try:
             summary = sync_device(conn.session, conn.db, timezone=tz, page_size=args.page_size,
                                   progress=_progress_printer(not args.quiet))
@@ -301,11 +332,28 @@ def cmd_export(args: argparse.Namespace) -> int:
         out: Any = Path(args.out) if args.out else sys.stdout
         try:
             n = export_rows(db.rows(device_id), cfg, args.kind, fmt, out)
+            if out is sys.stdout:
+                sys.stdout.flush()  # a full disk behind `> file` shows here, not at exit
+        except BrokenPipeError:
+            raise
         except (ExportError, OSError) as e:
+            if out is sys.stdout:
+                _drop_stdout()
+                raise UsageError(f"cannot write the export to standard output: "
+                                 f"{getattr(e, 'strerror', None) or e}") from None
             raise UsageError(str(e)) from None
         if args.out:
             say(f"Exported {n} {args.kind} to {args.out}")
     return EXIT_OK
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so the unwritable rest is not retried (and reported in a
+    traceback-like 'Exception ignored' block) when Python exits."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _print_plan(cfg: WearerConfig) -> None:
@@ -726,6 +774,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_DEVICE
     except (sqlite3.Error, OSError) as e:  # a host fault: full disk, locked or damaged file...
+        if isinstance(e, OSError):
+            _drop_stdout()
         say(f"hostsync: {_host_fault(e, args)}")
         return EXIT_DEVICE
 

@@ -7,6 +7,12 @@ import datetime as dt
 import io
 import json
 import math
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
 import zoneinfo
 from pathlib import Path
 from typing import Any
@@ -26,6 +32,8 @@ from hostsync.export import (
     export_rows,
 )
 from hostsync.report import weekly_summary
+
+REPO = Path(__file__).resolve().parents[1]
 
 LONDON = "Europe/London"
 CFG = WearerConfig(timezone=LONDON, plan=(PlanWeek(dt.date(2026, 3, 16), 75),))
@@ -276,3 +284,88 @@ def test_minutes_round_trip_any_rows(rows: list[MinuteRow], tz: str, fmt: str) -
     else:
         recs = json.loads(out.getvalue())
     check_minutes_match_rows(recs, rows, tz)
+
+
+# -- what --out names: only a regular file is replaced; anything else is written through or refused
+
+
+def test_replacing_a_file_keeps_its_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "minutes.csv"
+    path.write_text("old\n")
+    os.chmod(path, 0o640)
+    export_rows(sample_rows(), CFG, "days", "csv", path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert path.read_text().startswith("date,")
+
+
+def test_a_symlink_stays_a_link_and_its_target_gets_the_export(tmp_path: Path) -> None:
+    target = tmp_path / "real" / "days.csv"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    link = tmp_path / "days.csv"
+    link.symlink_to(target)
+    export_rows(sample_rows(), CFG, "days", "csv", link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text().startswith("date,")
+    assert sorted(p.name for p in target.parent.iterdir()) == ["days.csv"]
+
+
+def test_a_named_pipe_is_written_through_and_stays_a_pipe(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    deadline = time.monotonic() + 5
+    while True:  # wait until the reader has the pipe open
+        try:
+            export_rows(sample_rows(), CFG, "days", "json", fifo)
+            break
+        except ExportError:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    reader.join(5)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert len(json.loads(got[0])) == len(export_records(sample_rows(), CFG, "days"))
+
+
+def test_a_named_pipe_nobody_reads_is_one_line_and_not_replaced(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(ExportError, match="no program is reading") as err:
+        export_rows(sample_rows(), CFG, "days", "csv", fifo)
+    assert "\n" not in str(err.value)
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and sorted(tmp_path.iterdir()) == [fifo]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_a_device_is_written_through_and_a_full_one_is_an_error() -> None:
+    export_rows(sample_rows(), CFG, "minutes", "csv", Path("/dev/null"))
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    with pytest.raises(ExportError, match="No space left") as err:
+        export_rows(sample_rows(), CFG, "minutes", "csv", Path("/dev/full"))
+    assert str(err.value) == "cannot write /dev/full: No space left on device"
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="is a folder"):
+        export_rows(sample_rows(), CFG, "days", "csv", tmp_path)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("to_stdout", [False, True])
+def test_hostsync_export_to_a_full_device_reports_failure(tmp_path: Path, to_stdout: bool) -> None:
+    from tests.test_host_faults import host_db_with_rows
+
+    db = tmp_path / "h.sqlite3"
+    host_db_with_rows(db, 300)
+    argv = [sys.executable, "-m", "hostsync.cli", "--db", str(db), "export"]
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(argv if to_stdout else [*argv, "--out", "/dev/full"],
+                              stdout=full if to_stdout else subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                              timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "No space left on device" in proc.stderr
+    assert "Exception" not in proc.stderr and "Exported" not in proc.stderr
