@@ -166,3 +166,21 @@ valid_configs = st.builds(
 def test_to_json_from_json_round_trips_through_json_text(cfg):
     text = json.dumps(cfg.to_json())
     assert WearerConfig.from_json(json.loads(text)) == cfg
+
+
+def _nested(depth: int, leaf: object, wrap) -> object:
+    for _ in range(depth):
+        leaf = wrap(leaf)
+    return leaf
+
+
+@pytest.mark.parametrize("key", ["threshold_spm", "plan", "wearer_label", "week_start_day",
+                                 "timezone"])
+@pytest.mark.parametrize("wrap", [lambda x: [x], lambda x: {"a": x}], ids=["lists", "objects"])
+def test_a_value_nested_5000_levels_deep_is_one_config_error(key, wrap):
+    with pytest.raises(ConfigError) as err:
+        WearerConfig.from_json({key: _nested(5000, 1, wrap)})
+    assert "\n" not in str(err.value) and len(str(err.value)) < 200
+    with pytest.raises(ConfigError):
+        WearerConfig.from_json({"plan": [{"week_start": _nested(5000, "x", wrap),
+                                          "goal_minutes": 1}]})
