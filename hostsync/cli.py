@@ -312,7 +312,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         rec = db.device(device_id)
         wearer = cfg.wearer_label or (rec.label if rec else "") or None
         try:
-            files = write_report(db.rows(device_id), cfg, wearer, Path(args.out))
+            files = write_report(db.rows(device_id), cfg, wearer, Path(args.out),
+                                 device_id=device_id, last_sync_utc=rec.last_sync if rec else None)
         except ReportError as e:
             raise UsageError(str(e)) from None
         print(files.text)

@@ -1,4 +1,11 @@
-"""The caregiver's weekly report: minute rows in, a text table, a PNG chart and one HTML file out.
+"""The caregiver's weekly report: minute rows in, a text table, a PNG chart and one HTML page out.
+
+The HTML page is what a physiotherapist reviews at a visit, in about two minutes: this week against
+its goal; every day of the last four weeks (steps, brisk minutes, the longest continuous brisk
+walk, walks of 10 minutes or more, as Omron counts them); time in the cadence bands of the
+CADENCE-Adults studies; the plan ahead with the weeks met; a 12-week trend; the device's health.
+Charts are drawn with matplotlib (the host extra) and embedded as PNG, so the page is one
+self-contained file.
 
 Everything here is a pure function of the rows, the wearer's config and 'today', except the few
 ``write``/``render_*`` helpers that save a file. Weeks follow the wearer's time zone and week
@@ -18,9 +25,7 @@ import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from device.core.progress import (
     PLAUSIBLE_UTC_MIN,
@@ -36,8 +41,18 @@ if TYPE_CHECKING:
     from device.store import MinuteRow
 
 TARGET_MINUTES = 130  # WalkBack: at least 130 moderate minutes a week
-CHART_SIZE = (1600, 1000)  # pixels; prints sharply on an A4/Letter page in landscape
-MAX_CHART_WEEKS = 26  # the chart shows the latest half year; the table shows every week
+CHART_SIZE = (1600, 700)  # the trend chart's pixels (8 x 3.5 in at 200 dpi)
+MAX_CHART_WEEKS = 12  # the trend chart shows the latest 12 weeks; the table shows every week
+DAY_WEEKS = 4  # the day-by-day table and the cadence chart cover the latest 4 weeks
+PLAN_AHEAD_WEEKS = 4  # upcoming weeks shown in the plan table
+LONG_WALK_MINUTES = 10  # Omron counts walks of 10 minutes or more
+#: Cadence bands (steps a minute) of the CADENCE-Adults studies (Tudor-Locke et al.).
+CADENCE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("under 60", 1, 59),
+    ("60-99", 60, 99),
+    ("100-129", 100, 129),
+    ("130 and more", 130, None),
+)
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -46,12 +61,16 @@ class DayTotal:
     """One local calendar day of the wearer.
 
     active_minutes: minutes with at least one step; moderate_minutes: minutes flagged moderate.
+    longest_brisk_minutes: the longest run of back-to-back moderate minutes (a continuous brisk
+    walk); long_brisk_walks: how many such runs lasted LONG_WALK_MINUTES or more.
     """
 
     day: dt.date
     steps: int
     moderate_minutes: int
     active_minutes: int
+    longest_brisk_minutes: int = 0
+    long_brisk_walks: int = 0
 
 
 @dataclass(frozen=True)
@@ -122,6 +141,7 @@ def daily_totals(rows: Iterable[MinuteRow], config: WearerConfig) -> list[DayTot
     steps: dict[dt.date, int] = {}
     moderate: dict[dt.date, int] = {}
     active: dict[dt.date, int] = {}
+    brisk_starts: dict[dt.date, set[int]] = {}
     for row in rows:
         if not placed(row):
             continue
@@ -129,14 +149,39 @@ def daily_totals(rows: Iterable[MinuteRow], config: WearerConfig) -> list[DayTot
         steps[day] = steps.get(day, 0) + row.steps
         moderate[day] = moderate.get(day, 0) + (1 if row.moderate else 0)
         active[day] = active.get(day, 0) + (1 if row.steps > 0 else 0)
+        if row.moderate:
+            brisk_starts.setdefault(day, set()).add(int(row.start_utc))
     if not steps:
         return []
     first, last = min(steps), max(steps)
     out = []
     for i in range((last - first).days + 1):
         day = first + dt.timedelta(days=i)
-        out.append(DayTotal(day, steps.get(day, 0), moderate.get(day, 0), active.get(day, 0)))
+        runs = brisk_runs(brisk_starts.get(day, set()))
+        out.append(
+            DayTotal(
+                day,
+                steps.get(day, 0),
+                moderate.get(day, 0),
+                active.get(day, 0),
+                longest_brisk_minutes=max(runs, default=0),
+                long_brisk_walks=sum(1 for r in runs if r >= LONG_WALK_MINUTES),
+            )
+        )
     return out
+
+
+def brisk_runs(minute_starts: Iterable[int]) -> list[int]:
+    """Lengths (minutes) of the runs of back-to-back minutes among these minute starts."""
+    runs: list[int] = []
+    previous = None
+    for start in sorted(set(minute_starts)):
+        if previous is not None and start - previous == 60:
+            runs[-1] += 1
+        else:
+            runs.append(1)
+        previous = start
+    return runs
 
 
 def weekly_summary(
@@ -321,254 +366,247 @@ def _clip(line: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# PNG chart (Pillow only)
-
-_INK = (33, 33, 33)
-_GRID = (215, 215, 215)
-_MET = (46, 125, 50)  # dark green: prints dark in grey
-_NOT_MET = (176, 190, 197)  # light blue-grey: prints light in grey
-_PLAN = (230, 81, 0)  # orange
-_TARGET = (183, 28, 28)  # dark red
+# More of the week, for the HTML page (pure)
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """Pillow's bundled scalable font (Pillow >= 10.1 with FreeType); never an OS font path."""
-    try:
-        return ImageFont.load_default(size=size)
-    except (TypeError, OSError, ImportError):  # old Pillow or no FreeType: the small bitmap font
-        return ImageFont.load_default()
+def cadence_band_minutes(
+    rows: Iterable[MinuteRow], config: WearerConfig, first_day: dt.date, last_day: dt.date
+) -> list[int]:
+    """Minutes (with at least one step) in each of CADENCE_BANDS, between two local days
+    inclusive. A minute's cadence is its step count: steps per minute."""
+    tz = wearer_tz(config)
+    counts = [0] * len(CADENCE_BANDS)
+    for row in rows:
+        if not placed(row) or row.steps <= 0:
+            continue
+        if not first_day <= local_start(row.start_utc, tz).date() <= last_day:
+            continue
+        for i, (_name, lo, hi) in enumerate(CADENCE_BANDS):
+            if row.steps >= lo and (hi is None or row.steps <= hi):
+                counts[i] += 1
+                break
+    return counts
 
 
-def chart_image(
-    summaries: Sequence[WeekSummary], config: WearerConfig, wearer: str | None = None
-) -> Image.Image:
-    """The weekly chart as an RGB image of CHART_SIZE: bars = moderate minutes, an orange step
-    line = the goal plan, a dashed red line = the 130-minute target."""
-    width, height = CHART_SIZE
-    img = Image.new("RGB", CHART_SIZE, "white")
-    draw = ImageDraw.Draw(img)
-    f_title, f_sub, f_axis, f_tick, f_value = (_font(s) for s in (40, 26, 26, 22, 20))
-    label = display_label(wearer, config)
-    draw.text(
-        (40, 28),
-        _fit(draw, f"Weekly walking: {label}", f_title, width - 80),
-        font=f_title,
-        fill=_INK,
+@dataclass(frozen=True)
+class DeviceHealth:
+    """What the host can tell about the device from what it pulled.
+
+    last_minute: the latest recorded minute (local time), None without data.
+    untrusted_minutes: minutes recorded before a host set the clock (re-timed at sync when
+    possible); unplaced_minutes: of those, minutes that could not be placed in time.
+    silent_days: days of the last 14 (before today) with no minute recorded at all: the device
+    was off, flat or not counting.
+    battery_percent / battery_low_percent: the latest charge and the lowest of the last 7 days,
+    from minutes that carry a fuel-gauge reading (None when none do).
+    """
+
+    last_minute: dt.datetime | None
+    last_sync: dt.datetime | None
+    minutes_stored: int
+    untrusted_minutes: int
+    unplaced_minutes: int
+    silent_days: tuple[dt.date, ...]
+    battery_percent: float | None
+    battery_low_percent: float | None
+
+
+def device_health(
+    rows: Sequence[MinuteRow],
+    config: WearerConfig,
+    today: dt.date,
+    last_sync_utc: float | None = None,
+) -> DeviceHealth:
+    tz = wearer_tz(config)
+    placed_rows = [r for r in rows if placed(r)]
+    last = max((r.start_utc for r in placed_rows), default=None)
+    recorded = {local_start(r.start_utc, tz).date() for r in placed_rows}
+    first = min(recorded, default=today)
+    silent = tuple(
+        d
+        for d in (today - dt.timedelta(days=k) for k in range(14, 0, -1))
+        if d >= first and d not in recorded
     )
-    weeks = list(summaries[-MAX_CHART_WEEKS:])
-    if not weeks:
-        draw.text((width / 2, height / 2), "No data yet", font=f_title, fill=_INK, anchor="mm")
-        draw.text(
-            (width / 2, height / 2 + 50),
-            "Sync the device after the wearer has walked with it.",
-            font=f_sub,
-            fill=_INK,
-            anchor="mm",
-        )
-        return img
-    shown = "" if len(weeks) == len(summaries) else f" (latest {len(weeks)} weeks)"
-    sub = (
-        f"Weeks of {date_range(weeks)}{shown}.  Moderate minute = a minute with at least "
-        f"{threshold_words(config)}."
-    )
-    draw.text((40, 84), _fit(draw, sub, f_sub, width - 80), font=f_sub, fill=_INK)
-
-    left, right, top, bottom = 130, width - 130, 200, height - 130
-    ymax = _nice_ceiling(
-        max(TARGET_MINUTES, *(max(s.moderate_minutes, s.goal_minutes) for s in weeks)) * 1.12
-    )
-    step = _grid_step(ymax)
-
-    def y_of(minutes: float) -> float:
-        return bottom - (bottom - top) * min(minutes, ymax) / ymax
-
-    # grid and y axis
-    for v in range(0, ymax + 1, step):
-        y = y_of(v)
-        draw.line([(left, y), (right, y)], fill=_GRID, width=1)
-        draw.text((left - 12, y), str(v), font=f_tick, fill=_INK, anchor="rm")
-    draw.line([(left, top), (left, bottom)], fill=_INK, width=2)
-    draw.line([(left, bottom), (right, bottom)], fill=_INK, width=2)
-    ytitle = _rotated_text("Moderate minutes per week", f_axis)
-    img.paste(ytitle, (22, int((top + bottom) / 2 - ytitle.height / 2)), ytitle)
-    draw.text(
-        ((left + right) / 2, height - 40), "Week starting", font=f_axis, fill=_INK, anchor="mm"
-    )
-
-    # bars
-    slot = (right - left) / len(weeks)
-    bar_w = min(slot * 0.7, 90)
-    for i, s in enumerate(weeks):
-        cx = left + slot * (i + 0.5)
-        x0, x1 = cx - bar_w / 2, cx + bar_w / 2
-        if s.moderate_minutes > 0:
-            fill = _MET if s.met_goal else _NOT_MET
-            draw.rectangle(
-                [x0, y_of(s.moderate_minutes), x1, bottom],
-                fill=fill,
-                outline=_INK,
-                width=2 if not s.in_progress else 1,
-            )
-        if s.in_progress:
-            _dashed_rect(draw, x0, y_of(max(s.moderate_minutes, s.goal_minutes)), x1, bottom)
-        if slot >= 34:
-            draw.text(
-                (cx, y_of(s.moderate_minutes) - 6),
-                str(s.moderate_minutes),
-                font=f_value,
-                fill=_INK,
-                anchor="md",
-            )
-
-    # x labels: as many as fit without touching
-    label_w = max(draw.textlength(_tick_label(s.week_start), font=f_tick) for s in weeks) + 16
-    every = max(1, int(-(-label_w // slot)))
-    for i, s in enumerate(weeks):
-        if (len(weeks) - 1 - i) % every == 0:  # always label the latest week
-            cx = left + slot * (i + 0.5)
-            draw.line([(cx, bottom), (cx, bottom + 8)], fill=_INK, width=2)
-            draw.text(
-                (cx, bottom + 14), _tick_label(s.week_start), font=f_tick, fill=_INK, anchor="ma"
-            )
-
-    # goal plan: a step line, one flat segment per week
-    points: list[tuple[float, float]] = []
-    for i, s in enumerate(weeks):
-        y = y_of(s.goal_minutes)
-        points += [(left + slot * i, y), (left + slot * (i + 1), y)]
-    draw.line(points, fill=_PLAN, width=5, joint="curve")
-
-    # the 130-minute target
-    ty = y_of(TARGET_MINUTES)
-    _dashed_line(draw, left, right + 8, ty, _TARGET, width=3)
-    # labelled in the right margin, where it can never hide a bar
-    draw.text(
-        (right + 14, ty),
-        f"{TARGET_MINUTES} min\ntarget",
-        font=f_tick,
-        fill=_TARGET,
-        anchor="lm",
-        spacing=2,
-    )
-
-    _legend(draw, left, 140, f_tick, any(s.in_progress for s in weeks))
-    return img
-
-
-def _legend(
-    draw: ImageDraw.ImageDraw,
-    x: float,
-    y: float,
-    font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
-    in_progress: bool,
-) -> None:
-    items: list[tuple[str, str]] = [
-        ("met", "Goal met"),
-        ("not", "Goal not met"),
-        ("plan", "Weekly goal (plan)"),
-        ("target", f"{TARGET_MINUTES}-minute target"),
+    with_battery = [
+        (r.start_utc, float(b))
+        for r in placed_rows
+        if (b := getattr(r, "battery_percent", None)) is not None
     ]
-    if in_progress:
-        items.append(("progress", "This week so far"))
-    for kind, text in items:
-        cy = y + 14
-        if kind == "met":
-            draw.rectangle([x, y + 2, x + 28, y + 26], fill=_MET, outline=_INK, width=2)
-        elif kind == "not":
-            draw.rectangle([x, y + 2, x + 28, y + 26], fill=_NOT_MET, outline=_INK, width=2)
-        elif kind == "plan":
-            draw.line([(x, cy), (x + 36, cy)], fill=_PLAN, width=5)
-        elif kind == "target":
-            _dashed_line(draw, x, x + 36, cy, _TARGET, width=3)
-        else:
-            _dashed_rect(draw, x, y + 2, x + 28, y + 26)
-        draw.text((x + 46, cy), text, font=font, fill=_INK, anchor="lm")
-        x += 46 + draw.textlength(text, font=font) + 40
+    battery = low = None
+    if with_battery:
+        with_battery.sort()
+        battery = with_battery[-1][1]
+        week_ago = with_battery[-1][0] - 7 * 86400
+        low = min(b for t, b in with_battery if t >= week_ago)
+    return DeviceHealth(
+        last_minute=None if last is None else local_start(last, tz),
+        last_sync=None
+        if last_sync_utc is None
+        else dt.datetime.fromtimestamp(last_sync_utc, dt.UTC).astimezone(tz),
+        minutes_stored=len(rows),
+        untrusted_minutes=sum(1 for r in rows if not r.clock_trusted),
+        unplaced_minutes=len(rows) - len(placed_rows),
+        silent_days=silent,
+        battery_percent=battery,
+        battery_low_percent=low,
+    )
 
 
-def _dashed_line(
-    draw: ImageDraw.ImageDraw,
-    x0: float,
-    x1: float,
-    y: float,
-    fill: tuple[int, int, int],
-    width: int,
-    dash: int = 14,
-) -> None:
-    x = x0
-    while x < x1:
-        draw.line([(x, y), (min(x + dash, x1), y)], fill=fill, width=width)
-        x += dash * 1.8
+# ---------------------------------------------------------------------------------------------
+# Charts (matplotlib, the host extra), drawn without pyplot so no global state or GUI backend
+
+_INK = "#212121"
+_GRID = "#d7d7d7"
+_MET = "#2e7d32"  # dark green: prints dark in grey
+_NOT_MET = "#b0bec5"  # light blue-grey: prints light in grey
+_PLAN = "#e65100"  # orange
+_TARGET = "#b71c1c"  # dark red
+_BAND_COLOURS = ("#cfd8dc", "#90a4ae", "#2e7d32", "#1b5e20")
 
 
-def _dashed_rect(draw: ImageDraw.ImageDraw, x0: float, y0: float, x1: float, y1: float) -> None:
-    dash = 8
-    for a, b, fixed, horizontal in (
-        (x0, x1, y0, True),
-        (x0, x1, y1, True),
-        (y0, y1, x0, False),
-        (y0, y1, x1, False),
-    ):
-        p = a
-        while p < b:
-            q = min(p + dash, b)
-            seg = [(p, fixed), (q, fixed)] if horizontal else [(fixed, p), (fixed, q)]
-            draw.line(seg, fill=_INK, width=2)
-            p += dash * 2
+def _figure(width_in: float, height_in: float) -> Any:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ReportError(
+            "the report's charts need matplotlib: pip install 'walkcoach[host]'"
+        ) from exc
+    fig = Figure(figsize=(width_in, height_in), dpi=CHART_DPI, layout="constrained")
+    fig.patch.set_facecolor("white")
+    return fig
 
 
-def _rotated_text(text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont) -> Image.Image:
-    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
-    left, top, right, bottom = probe.textbbox((0, 0), text, font=font)
-    layer = Image.new("RGBA", (int(right - left) + 4, int(bottom - top) + 4), (255, 255, 255, 0))
-    ImageDraw.Draw(layer).text((2 - left, 2 - top), text, font=font, fill=(*_INK, 255))
-    return layer.rotate(90, expand=True)
+CHART_DPI = 200
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=CHART_DPI, facecolor="white")
+    return buf.getvalue()
+
+
+def _style(ax: Any) -> None:
+    ax.grid(axis="y", color=_GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(colors=_INK, labelsize=9)
+
+
+def trend_chart(
+    summaries: Sequence[WeekSummary], config: WearerConfig, wearer: str | None = None
+) -> bytes:
+    """The latest MAX_CHART_WEEKS weeks as a PNG of CHART_SIZE: bars = brisk (moderate) minutes,
+    green where the week's goal was met; an orange step line = the goal plan; a dashed red line
+    = the 130-minute target. An empty list draws a 'No data yet' chart."""
+    fig = _figure(CHART_SIZE[0] / CHART_DPI, CHART_SIZE[1] / CHART_DPI)
+    ax = fig.add_subplot()
+    weeks = list(summaries[-MAX_CHART_WEEKS:])
+    label = display_label(wearer, config)
+    fig.suptitle(f"Brisk minutes per week: {label}", x=0.01, ha="left", fontsize=12, color=_INK)
+    if not weeks:
+        ax.text(0.5, 0.5, "No data yet: sync the device after the wearer has walked with it.",
+                ha="center", va="center", transform=ax.transAxes, fontsize=11, color=_INK)
+        ax.set_axis_off()
+        return _png(fig)
+    x = list(range(len(weeks)))
+    heights = [s.moderate_minutes for s in weeks]
+    colours = [_MET if s.met_goal else _NOT_MET for s in weeks]
+    bars = ax.bar(x, heights, width=0.7, color=colours, edgecolor=_INK, linewidth=0.8)
+    for bar, s in zip(bars, weeks, strict=True):
+        if s.in_progress:
+            bar.set_hatch("///")
+            bar.set_linestyle("--")
+        ax.annotate(str(s.moderate_minutes), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    xytext=(0, 2), textcoords="offset points", ha="center", va="bottom",
+                    fontsize=8, color=_INK)
+    goals = [s.goal_minutes for s in weeks]
+    ax.step([i - 0.5 for i in x] + [x[-1] + 0.5], [*goals, goals[-1]], where="post",
+            color=_PLAN, linewidth=2.5, label="weekly goal (plan)")
+    ax.axhline(TARGET_MINUTES, color=_TARGET, linestyle=(0, (5, 3)), linewidth=1.8,
+               label=f"{TARGET_MINUTES}-minute target")
+    ax.set_xticks(x, [_tick_label(s.week_start) for s in weeks], fontsize=8)
+    ax.set_xlabel("week starting", fontsize=9, color=_INK)
+    ax.set_ylabel("brisk minutes", fontsize=9, color=_INK)
+    top = max(TARGET_MINUTES, *(max(s.moderate_minutes, s.goal_minutes) for s in weeks))
+    ax.set_ylim(0, top * 1.15)
+    ax.set_xlim(-0.6, len(weeks) - 0.4)
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(facecolor=_MET, edgecolor=_INK, label="goal met"),
+        Patch(facecolor=_NOT_MET, edgecolor=_INK, label="goal not met"),
+        *ax.get_legend_handles_labels()[0],
+    ]
+    if any(s.in_progress for s in weeks):
+        handles.append(Patch(facecolor="white", edgecolor=_INK, hatch="///", linestyle="--",
+                             label="this week so far"))
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=8, ncols=5,
+              frameon=False)  # above the plot, never over a bar
+    _style(ax)
+    return _png(fig)
+
+
+def days_chart(days: Sequence[DayTotal], goals: dict[dt.date, int], week_start_day: int) -> bytes:
+    """Brisk minutes of each day (bars) against the day's share of its week's goal (a tick)."""
+    fig = _figure(8, 2.6)
+    ax = fig.add_subplot()
+    x = list(range(len(days)))
+    ax.bar(x, [d.moderate_minutes for d in days], width=0.75, color=_MET, edgecolor=_INK,
+           linewidth=0.5)
+    share = [goals.get(week_start_for(d.day, week_start_day), 0) / 7 for d in days]
+    ax.scatter(x, share, marker="_", s=160, color=_PLAN, linewidths=2.5,
+               label="the day's share of the week's goal")
+    ax.set_xticks(x, [f"{d.day:%a}"[0] + (f"\n{d.day.day}" if d.day.weekday() == week_start_day
+                                          else "") for d in days], fontsize=7)
+    ax.set_ylabel("brisk min", fontsize=9, color=_INK)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.set_xlim(-0.6, len(days) - 0.4)
+    ax.set_ylim(0, max([*(d.moderate_minutes for d in days), *share, 10]) * 1.2)
+    _style(ax)
+    return _png(fig)
+
+
+def cadence_chart(weeks: Sequence[tuple[dt.date, list[int]]]) -> bytes:
+    """Per week, the share of stepping minutes in each cadence band (stacked horizontal bars)."""
+    fig = _figure(8, 0.5 + 0.45 * max(1, len(weeks)))
+    ax = fig.add_subplot()
+    labels = [f"week of {_tick_label(start)}" for start, _ in weeks]
+    left = [0.0] * len(weeks)
+    for b, (name, _lo, _hi) in enumerate(CADENCE_BANDS):
+        widths = [100.0 * c[b] / max(1, sum(c)) for _, c in weeks]
+        ax.barh(labels, widths, left=left, color=_BAND_COLOURS[b], edgecolor="white",
+                label=f"{name} steps/min")
+        for i, w in enumerate(widths):
+            if w >= 8:
+                ax.text(left[i] + w / 2, i, f"{w:.0f}%", ha="center", va="center", fontsize=7,
+                        color="white" if b >= 2 else _INK)
+        left = [a + w for a, w in zip(left, widths, strict=True)]
+    ax.set_xlim(0, 100)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of the minutes with steps (%)", fontsize=9, color=_INK)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=4, fontsize=7, frameon=False)
+    ax.tick_params(labelsize=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return _png(fig)
 
 
 def _tick_label(day: dt.date) -> str:
     return f"{day.day} {day:%b}"
 
 
-def _fit(
-    draw: ImageDraw.ImageDraw,
-    text: str,
-    font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
-    max_width: float,
-) -> str:
-    if draw.textlength(text, font=font) <= max_width:
-        return text
-    while text and draw.textlength(text + "...", font=font) > max_width:
-        text = text[:-1]
-    return text + "..."
-
-
-def _nice_ceiling(value: float) -> int:
-    for step in (10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000):
-        if value / step <= 10:
-            return int(-(-value // step) * step)
-    return int(-(-value // 10000) * 10000)
-
-
-def _grid_step(ymax: int) -> int:
-    for step in (10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000):
-        if ymax / step <= 8:
-            return step
-    return 10000
-
-
 def png_bytes(
     summaries: Sequence[WeekSummary], config: WearerConfig, wearer: str | None = None
 ) -> bytes:
-    """The chart as PNG bytes (for embedding)."""
-    buf = io.BytesIO()
-    chart_image(summaries, config, wearer).save(buf, format="PNG", optimize=True)
-    return buf.getvalue()
+    """The 12-week trend chart as PNG bytes."""
+    return trend_chart(summaries, config, wearer)
 
 
 def render_png(
     summaries: Sequence[WeekSummary], config: WearerConfig, wearer: str | None, path: Path | str
 ) -> Path:
-    """Save the chart as a PNG at path (written atomically); returns the path."""
+    """Save the trend chart as a PNG at path (written atomically); returns the path."""
     path = Path(path)
     _write_atomic(path, png_bytes(summaries, config, wearer))
     return path
@@ -578,21 +616,153 @@ def render_png(
 # HTML (one self-contained file)
 
 _CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#212121;
-max-width:62rem;margin:1.5rem auto;padding:0 1rem;line-height:1.45}
-h1{font-size:1.6rem;margin:0 0 .2rem}h2{font-size:1.2rem;margin:1.6rem 0 .5rem}
-.meta{color:#555;margin:0 0 1rem}
-img.chart{width:100%;height:auto;border:1px solid #ddd}
-table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-th,td{padding:.35rem .6rem;border-bottom:1px solid #ddd;text-align:right}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;
+color:#212121;max-width:60rem;margin:1.2rem auto;padding:0 1rem;line-height:1.4}
+h1{font-size:1.5rem;margin:0 0 .2rem}h2{font-size:1.15rem;margin:1.4rem 0 .4rem}
+.meta{color:#555;margin:0 0 .8rem}
+.cards{display:flex;flex-wrap:wrap;gap:.6rem}
+.card{flex:1 1 10rem;border:1px solid #ccc;border-radius:.4rem;padding:.5rem .7rem}
+.card b{display:block;font-size:1.5rem}.card.met{border-color:#2e7d32;background:#f1f8e9}
+img.chart{width:100%;height:auto}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:.92rem}
+th,td{padding:.22rem .5rem;border-bottom:1px solid #e0e0e0;text-align:right}
 th:first-child,td:first-child{text-align:left}
-th{background:#f3f3f3}
+th{background:#f3f3f3}tr.week td{background:#fafafa;font-weight:600;border-top:2px solid #bbb}
 td.met{color:#1b5e20;font-weight:600}td.notmet{color:#555}
-tr.progress td{font-style:italic}
+tr.progress td,tr.ahead td{font-style:italic;color:#555}
 .empty{font-size:1.2rem;padding:2rem;border:1px dashed #aaa;text-align:center}
-@media print{body{margin:0;max-width:none}img.chart{border:none}h2{break-after:avoid}
-table{break-inside:auto}tr{break-inside:avoid}}
+ul.health li.problem{color:#b71c1c}
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}
 """
+
+
+def _img(data: bytes, alt: str) -> str:
+    b64 = base64.b64encode(data).decode("ascii")
+    return f'<img class="chart" src="data:image/png;base64,{b64}" alt="{html.escape(alt)}">'
+
+
+def _minutes_words(n: int) -> str:
+    return f"{n} min" if n else "-"
+
+
+def _current_week_cards(s: WeekSummary, days: Sequence[DayTotal], today: dt.date) -> list[str]:
+    esc = html.escape
+    in_week = [d for d in days if s.week_start <= d.day < s.week_start + dt.timedelta(days=7)]
+    longest = max((d.longest_brisk_minutes for d in in_week), default=0)
+    long_walks = sum(d.long_brisk_walks for d in in_week)
+    left = (s.week_start + dt.timedelta(days=7) - today).days if s.in_progress else 0
+    if s.met_goal:
+        state = "goal met"
+    elif s.in_progress:
+        state = f"{s.goal_minutes - s.moderate_minutes} min to go, {left} days left"
+    else:
+        state = "goal not met"
+    cls = "card met" if s.met_goal else "card"
+    title = "This week" if s.in_progress else "Latest week"
+    return [
+        '<div class="cards">',
+        f'<div class="{cls}">{title} (from {esc(_fmt_day(s.week_start))})'
+        f"<b>{s.moderate_minutes} of {s.goal_minutes} brisk min</b>{esc(state)}</div>",
+        f'<div class="card">Days with brisk walking<b>{s.active_days} of 7</b>'
+        f"{s.steps:,} steps in all</div>",
+        f'<div class="card">Longest continuous brisk walk<b>{longest} min</b>'
+        f"{long_walks} walk{'s' if long_walks != 1 else ''} of {LONG_WALK_MINUTES} min or more"
+        "</div>",
+        "</div>",
+    ]
+
+
+def _days_table(
+    summaries: Sequence[WeekSummary], days: Sequence[DayTotal], today: dt.date
+) -> list[str]:
+    esc = html.escape
+    by_day = {d.day: d for d in days}
+    parts = [
+        "<table><thead><tr><th>Day</th><th>Steps</th><th>Brisk min</th>"
+        "<th>Longest brisk walk</th><th>Walks of 10+ min</th></tr></thead><tbody>"
+    ]
+    for s in reversed(summaries[-DAY_WEEKS:]):
+        met = _met_words(s)
+        parts.append(
+            f'<tr class="week"><td>Week of {esc(_fmt_day(s.week_start))}</td>'
+            f"<td>{s.steps:,}</td><td>{s.moderate_minutes}</td>"
+            f'<td colspan="2">goal {s.goal_minutes} min: {esc(met)}</td></tr>'
+        )
+        for i in range(6, -1, -1):
+            day = s.week_start + dt.timedelta(days=i)
+            if day > today:
+                continue
+            d = by_day.get(day) or DayTotal(day, 0, 0, 0)
+            parts.append(
+                f'<tr class="day" data-day="{day.isoformat()}"><td>{day:%a} {esc(_fmt_day(day))}'
+                f"</td><td>{d.steps:,}</td><td>{d.moderate_minutes}</td>"
+                f"<td>{_minutes_words(d.longest_brisk_minutes)}</td><td>{d.long_brisk_walks}</td>"
+                "</tr>"
+            )
+    parts.append("</tbody></table>")
+    return parts
+
+
+def _plan_table(
+    summaries: Sequence[WeekSummary], config: WearerConfig, week_one: dt.date | None
+) -> list[str]:
+    esc = html.escape
+    parts = [
+        "<table><thead><tr><th>Week starting</th><th>Goal (brisk min)</th>"
+        "<th>Brisk minutes</th><th>Goal met</th></tr></thead><tbody>"
+    ]
+    for s in summaries[-MAX_CHART_WEEKS:]:
+        cls = ' class="progress"' if s.in_progress else ""
+        met_cls = "met" if s.met_goal else "notmet"
+        parts.append(
+            f"<tr{cls}><td>{esc(_fmt_day(s.week_start))}</td><td>{s.goal_minutes}</td>"
+            f'<td>{s.moderate_minutes}</td><td class="{met_cls}">{esc(_met_words(s))}</td></tr>'
+        )
+    last = summaries[-1].week_start
+    for k in range(1, PLAN_AHEAD_WEEKS + 1):
+        week = last + dt.timedelta(days=7 * k)
+        goal = goal_for_week(config.plan, week, week_one)
+        parts.append(
+            f'<tr class="ahead"><td>{esc(_fmt_day(week))}</td><td>{goal}</td>'
+            "<td></td><td>ahead</td></tr>"
+        )
+    parts.append("</tbody></table>")
+    return parts
+
+
+def _health_items(h: DeviceHealth, today: dt.date) -> list[str]:
+    esc = html.escape
+    items: list[tuple[bool, str]] = []
+    if h.battery_percent is not None:
+        low = h.battery_low_percent if h.battery_low_percent is not None else h.battery_percent
+        items.append((low <= 15, f"Battery: {h.battery_percent:.0f} % at the last minute "
+                                 f"recorded, lowest {low:.0f} % in its last 7 days."))
+    else:
+        items.append((False, "Battery: the pulled minutes carry no charge reading; "
+                             "`hostsync status` shows the charge while the device is plugged in."))
+    if h.silent_days:
+        shown = ", ".join(f"{d:%a} {d.day} {d:%b}" for d in h.silent_days[-7:])
+        items.append((True, f"Sensor and wear: no minute at all was recorded on "
+                            f"{len(h.silent_days)} of the last 14 days ({shown}): the device was "
+                            "off, flat, not worn or not counting."))
+    else:
+        items.append((False, "Sensor and wear: minutes were recorded on every day of the last "
+                             "14 days."))
+    items.append((False, f"Storage: {h.minutes_stored:,} minutes pulled from the device."
+                         + (f" Last minute recorded: {h.last_minute:%a} {_fmt_day(h.last_minute)}"
+                            f" {h.last_minute:%H:%M}." if h.last_minute else "")))
+    clock = "Clock: set by this computer at every sync"
+    if h.last_sync is not None:
+        clock += f" (last sync {h.last_sync:%a} {_fmt_day(h.last_sync)} {h.last_sync:%H:%M})"
+    clock += "."
+    if h.untrusted_minutes:
+        clock += (f" {h.untrusted_minutes:,} minutes were recorded before the clock was set"
+                  + (f"; {h.unplaced_minutes:,} of them could not be placed in time and are left"
+                     " out." if h.unplaced_minutes else "; all were placed in time at sync."))
+    items.append((h.unplaced_minutes > 0, clock))
+    return [
+        f'<li class="{"problem" if bad else "ok"}">{esc(text)}</li>' for bad, text in items
+    ]
 
 
 def html_document(
@@ -602,10 +772,15 @@ def html_document(
     generated: dt.date,
     *,
     unplaced_minutes: int = 0,
+    days: Sequence[DayTotal] = (),
+    cadence: Sequence[tuple[dt.date, list[int]]] = (),
+    health: DeviceHealth | None = None,
+    week_one: dt.date | None = None,
 ) -> str:
-    """The report as one HTML string: inline CSS, the chart as a data: URI, no external links."""
+    """The report as one HTML string: inline CSS, charts as data: URIs, no external links."""
     label = html.escape(display_label(wearer, config))
     esc = html.escape
+    thr = esc(threshold_words(config))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -616,44 +791,60 @@ def html_document(
         f'<p class="meta">Generated {esc(_fmt_day(generated))}.'
         + (f" Weeks of {esc(date_range(summaries))}." if summaries else "")
         + f" Weeks start on {DAY_NAMES[config.week_start_day]}, times in"
-        f" {esc(config.timezone)}.</p>",
+        f" {esc(config.timezone)}. A brisk (moderate) minute has at least {thr}.</p>",
     ]
     if not summaries:
         parts.append(
             '<p class="empty">No data yet: sync the device after the wearer has walked with it.</p>'
         )
     else:
-        data = base64.b64encode(png_bytes(summaries, config, wearer)).decode("ascii")
+        shown_days = [
+            d for d in days if d.day >= summaries[-min(DAY_WEEKS, len(summaries))].week_start
+        ]
+        goals = {s.week_start: s.goal_minutes for s in summaries}
+        parts += _current_week_cards(summaries[-1], days, generated)
+        shown = len(summaries[-MAX_CHART_WEEKS:])
+        parts.append(f"<h2>Trend, last {shown} week{'s' if shown != 1 else ''}</h2>")
         alt = (
-            f"Bar chart of moderate walking minutes per week for {display_label(wearer, config)}"
-            f", {date_range(summaries)}, with the weekly goal and the {TARGET_MINUTES}-minute "
-            "target."
+            f"Bar chart of brisk walking minutes per week for {display_label(wearer, config)}"
+            f", {date_range(summaries[-MAX_CHART_WEEKS:])}, with the weekly goal and the "
+            f"{TARGET_MINUTES}-minute target."
         )
-        parts.append(f'<img class="chart" src="data:image/png;base64,{data}" alt="{esc(alt)}">')
+        parts.append(_img(png_bytes(summaries, config, wearer), alt))
+        done = [s for s in summaries if not s.in_progress]
+        met = sum(1 for s in done if s.met_goal)
+        parts.append("<h2>The plan</h2>")
         parts.append(
-            "<h2>Week by week</h2><table><thead><tr><th>Week starting</th>"
-            "<th>Goal (min)</th><th>Moderate minutes</th><th>Days walked</th>"
-            "<th>Goal met</th><th>Steps</th></tr></thead><tbody>"
+            f'<p class="meta">Goal met in {met} of {len(done)} completed weeks. '
+            f"{esc(_plan_words(config))}</p>"
         )
-        for s in summaries:
-            cls = ' class="progress"' if s.in_progress else ""
-            met_cls = "met" if s.met_goal else "notmet"
+        parts += _plan_table(summaries, config, week_one)
+        parts.append(f"<h2>Day by day, last {min(DAY_WEEKS, len(summaries))} weeks</h2>")
+        if shown_days:
+            parts.append(_img(days_chart(shown_days, goals, config.week_start_day),
+                              "Brisk minutes of each day with the day's share of the goal"))
+        parts += _days_table(summaries, days, generated)
+        if cadence:
+            parts.append("<h2>Time in cadence bands</h2>")
+            parts.append(_img(cadence_chart(cadence), "Share of minutes with steps in each "
+                              "cadence band, per week"))
             parts.append(
-                f"<tr{cls}><td>{esc(_fmt_day(s.week_start))}</td><td>{s.goal_minutes}</td>"
-                f"<td>{s.moderate_minutes}</td><td>{s.active_days} of 7</td>"
-                f'<td class="{met_cls}">{esc(_met_words(s))}</td><td>{s.steps:,}</td></tr>'
+                '<p class="meta">Bands of the CADENCE-Adults studies: 100-129 steps a minute is '
+                "moderate, 130 and more vigorous walking; under 60 is pottering about.</p>"
             )
-        parts.append("</tbody></table>")
-    thr = esc(threshold_words(config))
+    if health is not None:
+        parts.append("<h2>Device health</h2>")
+        parts.append('<ul class="health">' + "".join(_health_items(health, generated)) + "</ul>")
     parts += [
         "<h2>What the numbers mean</h2><ul>",
-        f"<li>A <strong>moderate minute</strong> is a minute with at least {thr}: a brisk, "
+        f"<li>A <strong>brisk (moderate) minute</strong> is a minute with at least {thr}: a "
         "purposeful walk rather than a stroll.</li>",
         f"<li>The programme builds up to at least <strong>{TARGET_MINUTES} moderate minutes a "
         "week</strong>. Each week has its own goal on the way there.</li>",
-        f"<li>{esc(_plan_words(config))}</li>",
-        "<li><strong>Days walked</strong> counts the days with at least one moderate minute."
-        " A week still in progress is shown in italics; its numbers are so far.</li>",
+        "<li>The <strong>longest brisk walk</strong> is the longest run of back-to-back brisk "
+        "minutes in a day; <strong>walks of 10+ min</strong> count such runs of "
+        f"{LONG_WALK_MINUTES} minutes or more (as Omron pedometers count walks).</li>",
+        "<li>A week still in progress is shown in italics; its numbers are so far.</li>",
         "<li>Steps are counted by the device worn on the hip.</li>",
         f"<li>{esc(_unplaced_words(unplaced_minutes))}</li>" if unplaced_minutes > 0 else "",
         "</ul>",
@@ -670,16 +861,31 @@ def render_html(
     generated: dt.date | None = None,
     *,
     unplaced_minutes: int = 0,
+    **sections: Any,
 ) -> Path:
     """Save the self-contained HTML report at path (atomically); returns the path."""
     path = Path(path)
     generated = today_for(config) if generated is None else generated
-    doc = html_document(summaries, config, wearer, generated, unplaced_minutes=unplaced_minutes)
+    doc = html_document(summaries, config, wearer, generated, unplaced_minutes=unplaced_minutes,
+                        **sections)
     _write_atomic(path, doc.encode("utf-8"))
     return path
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def report_stem(wearer_label: str, device_id: str | None, today: dt.date) -> str:
+    """'walkcoach-report-zoe-WC-1A2B-2026-03-25': per wearer and device, so two wearers (even two
+    with the same name, on two devices) never overwrite each other's report."""
+    ascii_name = (
+        unicodedata.normalize("NFKD", wearer_label).encode("ascii", "ignore").decode("ascii")
+    )
+    slug = "-".join("".join(c if c.isalnum() else " " for c in ascii_name.lower()).split())[:32]
+    device = "".join(c for c in (device_id or "") if c.isalnum() or c == "-")[:40]
+    parts = ["walkcoach-report", slug or "wearer", *([device] if device else []),
+             today.isoformat()]
+    return "-".join(parts)
 
 
 def write_report(
@@ -689,22 +895,37 @@ def write_report(
     out_dir: Path | str,
     today: dt.date | None = None,
     first_data_utc: int | None = None,
+    *,
+    device_id: str | None = None,
+    last_sync_utc: float | None = None,
 ) -> ReportFiles:
-    """Summarise the rows and write walkcoach-report-<today>.png and .html into out_dir
+    """Summarise the rows and write <report_stem>.png (the trend) and .html into out_dir
     (created if missing); returns the text table and both paths.
-    today / first_data_utc: as for weekly_summary."""
+    today / first_data_utc: as for weekly_summary; device_id: names the files (with the wearer);
+    last_sync_utc: when this computer last synced the device (device health)."""
     today = today_for(config) if today is None else today
     summaries = weekly_summary(rows, config, today, first_data_utc)
     unplaced = unplaced_count(rows)
+    days = daily_totals(rows, config)
+    if first_data_utc is None and not config.plan:
+        first_data_utc = first_data_utc_of(rows)
+    week_one = first_data_week_for(first_data_utc, config)
+    cadence = [
+        (s.week_start,
+         cadence_band_minutes(rows, config, s.week_start, s.week_start + dt.timedelta(days=6)))
+        for s in summaries[-DAY_WEEKS:]
+    ]
+    health = device_health(rows, config, today, last_sync_utc)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReportError(f"cannot create report folder {out}: {exc.strerror or exc}") from None
-    stem = f"walkcoach-report-{today.isoformat()}"
+    stem = report_stem(display_label(wearer, config), device_id, today)
     png_path = render_png(summaries, config, wearer, out / f"{stem}.png")
     html_path = render_html(
-        summaries, config, wearer, out / f"{stem}.html", generated=today, unplaced_minutes=unplaced
+        summaries, config, wearer, out / f"{stem}.html", generated=today,
+        unplaced_minutes=unplaced, days=days, cadence=cadence, health=health, week_one=week_one,
     )
     text = render_text(summaries, config, wearer, unplaced_minutes=unplaced)
     return ReportFiles(text, png_path, html_path)
@@ -715,4 +936,3 @@ def _write_atomic(path: Path, data: bytes) -> None:
         write_atomic(path, data)
     except OSError as exc:
         raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
-

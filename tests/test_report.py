@@ -3,6 +3,7 @@ and text / PNG / HTML renderings that a person can read."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import itertools
@@ -23,11 +24,15 @@ from hostsync.report import (
     CHART_SIZE,
     TEXT_WIDTH,
     ReportError,
-    chart_image,
+    brisk_runs,
+    cadence_band_minutes,
     daily_totals,
+    device_health,
     html_document,
     render_png,
     render_text,
+    report_stem,
+    trend_chart,
     weekly_summary,
     write_report,
 )
@@ -308,40 +313,57 @@ def _sample(cfg: WearerConfig) -> list[MinuteRow]:
     )
 
 
+def _colours(path_or_bytes) -> set[tuple[int, int, int]]:
+    import io
+
+    src = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
+    with Image.open(src) as img:
+        return {c for _, c in img.convert("RGB").getcolors(maxcolors=1 << 22)}
+
+
 def test_png_has_the_chart_size_bars_of_both_kinds_and_the_lines(tmp_path: Path) -> None:
     cfg = WearerConfig(timezone=LONDON, wearer_label="Ann")
     weeks = weekly_summary(_sample(cfg), cfg, today=dt.date(2026, 3, 25))
     path = render_png(weeks, cfg, None, tmp_path / "chart.png")
     with Image.open(path) as img:
         assert img.format == "PNG" and img.size == CHART_SIZE
-        colours = {c for _, c in img.convert("RGB").getcolors(maxcolors=1 << 20)}
-    assert (46, 125, 50) in colours  # a week whose goal was met
-    assert (176, 190, 197) in colours  # a week whose goal was not met
-    assert (230, 81, 0) in colours  # the goal plan line
-    assert (183, 28, 28) in colours  # the 130-minute target
+    colours = _colours(path)
+    assert (0x2E, 0x7D, 0x32) in colours  # a week whose goal was met
+    assert (0xB0, 0xBE, 0xC5) in colours  # a week whose goal was not met
+    assert (0xE6, 0x51, 0x00) in colours  # the goal plan line
+    assert (0xB7, 0x1C, 0x1C) in colours  # the 130-minute target
     assert len(colours) > 20  # anti-aliased text: not a blank or flat image
 
 
 def test_png_taller_bar_for_more_minutes() -> None:
+    import io
+
     cfg = WearerConfig(timezone=LONDON)
     weeks = weekly_summary(_sample(cfg), cfg, today=dt.date(2026, 3, 18))
-    img = chart_image(weeks, cfg, "Ann").convert("RGB")
+    img = Image.open(io.BytesIO(trend_chart(weeks, cfg, "Ann"))).convert("RGB")
+    green = (0x2E, 0x7D, 0x32)
     width, height = img.size
-
-    def bar_height(fill: tuple[int, int, int], x_from: int, x_to: int) -> int:
-        rows = {
-            y for x in range(x_from, x_to, 3) for y in range(height) if img.getpixel((x, y)) == fill
-        }
-        return len(rows)
-
-    third = (width - 260) // 3
-    green_1 = bar_height((46, 125, 50), 130, 130 + third)  # 70 minutes, goal 60
-    green_3 = bar_height((46, 125, 50), 130 + 2 * third, 130 + 3 * third)  # 140 minutes
-    assert green_1 > 0 and green_3 == pytest.approx(2 * green_1, rel=0.1)
+    columns: dict[int, int] = {}
+    for x in range(0, width, 2):
+        ys = [y for y in range(height) if img.getpixel((x, y)) == green]
+        if ys:
+            columns[x] = max(ys) - min(ys)  # the bar's height (hatching and lines cross it)
+    # two green bars (70 and 140 minutes, goals 60 and 80): group columns into bars
+    bars: list[int] = []
+    last_x = -10
+    for x in sorted(columns):
+        if x - last_x > 4:
+            bars.append(0)
+        bars[-1] = max(bars[-1], columns[x])
+        last_x = x
+    bars = [b for b in bars if b > 20]  # the legend's swatch is small
+    assert len(bars) == 2 and bars[1] == pytest.approx(2 * bars[0], rel=0.05)
 
 
 def test_png_for_no_data_is_not_blank() -> None:
-    img = chart_image([], WearerConfig(), "Ann").convert("L")
+    import io
+
+    img = Image.open(io.BytesIO(trend_chart([], WearerConfig(), "Ann"))).convert("L")
     assert img.size == CHART_SIZE
     lo, hi = img.getextrema()
     assert lo < 100 and hi == 255
@@ -381,7 +403,8 @@ HOSTILE = '<script>alert("x")</script>&'
 def test_html_is_self_contained_and_escapes_the_label(tmp_path: Path, via: str) -> None:
     cfg = WearerConfig(timezone=LONDON, wearer_label=HOSTILE if via == "config" else "")
     wearer = HOSTILE if via == "argument" else None
-    files = write_report(_sample(cfg), cfg, wearer, tmp_path, today=dt.date(2026, 3, 25))
+    files = write_report(_sample(cfg), cfg, wearer, tmp_path, today=dt.date(2026, 3, 25),
+                         device_id="WC-0001")
     doc = files.html_path.read_text(encoding="utf-8")
     parser = _Refs()
     parser.feed(doc)
@@ -401,8 +424,134 @@ def test_html_has_table_explanation_and_date() -> None:
     doc = html_document(weeks, cfg, "Ann", generated=dt.date(2026, 3, 25))
     parser = _Refs()
     parser.feed(doc)
-    assert parser.tags.count("tr") == len(weeks) + 1
     text = " ".join(" ".join(parser.text).split())
+    # the plan table: every week with its goal, and 4 weeks ahead
+    assert text.count(" ahead") == 4
+    for w in weeks:
+        start = f"{w.week_start.day} {w.week_start:%b %Y}"
+        assert f"{start} {w.goal_minutes} {w.moderate_minutes}" in text
     assert "a minute with at least 105 steps" in text
     assert "Generated 25 Mar 2026" in text
     assert "130 moderate minutes a week" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# The weekly page: days, bouts, cadence bands, plan, device health, file names
+
+
+def test_brisk_runs_are_back_to_back_minutes() -> None:
+    t = utc_ts(2026, 3, 3, 9)
+    assert brisk_runs([t, t + 60, t + 120, t + 300, t + 360, t + 900]) == [3, 2, 1]
+    assert brisk_runs([]) == []
+
+
+def test_days_carry_the_longest_brisk_walk_and_the_walks_of_ten_minutes() -> None:
+    cfg = WearerConfig(timezone=LONDON)
+    rows = (
+        walk(local_ts(LONDON, 2026, 3, 3, 9), 12)  # 12 brisk minutes in a row
+        + walk(local_ts(LONDON, 2026, 3, 3, 13), 5)
+        + walk(local_ts(LONDON, 2026, 3, 3, 17), 10)
+        + walk(local_ts(LONDON, 2026, 3, 3, 19), 30, steps=50)  # pottering: not brisk
+        + walk(local_ts(LONDON, 2026, 3, 3, 23, 55), 10)  # runs past midnight: split by day
+    )
+    days = {d.day: d for d in daily_totals(rows, cfg)}
+    tue, wed = days[dt.date(2026, 3, 3)], days[dt.date(2026, 3, 4)]
+    assert (tue.moderate_minutes, tue.longest_brisk_minutes, tue.long_brisk_walks) == (32, 12, 2)
+    assert (wed.moderate_minutes, wed.longest_brisk_minutes, wed.long_brisk_walks) == (5, 5, 0)
+
+
+def test_cadence_bands_count_stepping_minutes_by_their_steps() -> None:
+    cfg = WearerConfig(timezone=LONDON)
+    t = local_ts(LONDON, 2026, 3, 3, 9)
+    rows = [row(t + 60 * i, s) for i, s in enumerate((0, 1, 59, 60, 99, 100, 129, 130, 180))]
+    day = dt.date(2026, 3, 3)
+    assert cadence_band_minutes(rows, cfg, day, day) == [2, 2, 2, 2]
+    assert cadence_band_minutes(rows, cfg, day + dt.timedelta(days=1), day + dt.timedelta(7)) == [
+        0, 0, 0, 0]
+
+
+def test_device_health_names_silent_days_and_the_battery() -> None:
+    cfg = WearerConfig(timezone=LONDON)
+    rows = walk(local_ts(LONDON, 2026, 3, 10, 9), 5) + walk(local_ts(LONDON, 2026, 3, 14, 9), 5)
+    rows = [dataclasses.replace(r, battery_percent=60.0 - i) for i, r in enumerate(rows)]
+    rows.append(dataclasses.replace(row(100 * 60), clock_trusted=False))  # never placed
+    health = device_health(rows, cfg, today=dt.date(2026, 3, 16))
+    assert health.silent_days == (dt.date(2026, 3, 11), dt.date(2026, 3, 12),
+                                  dt.date(2026, 3, 13), dt.date(2026, 3, 15))
+    assert health.battery_percent == 51.0 and health.battery_low_percent == 51.0
+    assert health.unplaced_minutes == 1 and health.untrusted_minutes == 1
+    without = device_health([dataclasses.replace(r, battery_percent=None) for r in rows], cfg,
+                            today=dt.date(2026, 3, 16))
+    assert without.battery_percent is None
+
+
+def test_report_files_are_named_per_wearer_and_device(tmp_path: Path) -> None:
+    day = dt.date(2026, 3, 25)
+    stem = report_stem("Zoë Smith", "WC-0A1B", day)
+    assert stem == "walkcoach-report-zoe-smith-WC-0A1B-2026-03-25"
+    assert report_stem("Ελένη", None, day) == "walkcoach-report-wearer-2026-03-25"
+    cfg = WearerConfig(timezone=LONDON)
+    rows = _sample(cfg)
+    a = write_report(rows, cfg, "Sam", tmp_path, today=day, device_id="WC-0001")
+    b = write_report(rows, cfg, "Sam", tmp_path, today=day, device_id="WC-0002")
+    c = write_report(rows, cfg, "Ann", tmp_path, today=day, device_id="WC-0003")
+    paths = {a.html_path, b.html_path, c.html_path, a.png_path, b.png_path, c.png_path}
+    assert len(paths) == 6 and all(p.exists() for p in paths)
+
+
+class _DayRows(HTMLParser):
+    """The day rows of the report's day table: {date: [cell texts]}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.days: dict[str, list[str]] = {}
+        self._day: str | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "tr" and a.get("class") == "day":
+            self._day = a.get("data-day")
+            self.days[self._day or ""] = []
+        elif tag == "td" and self._day is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None and self._day is not None:
+            self.days[self._day].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr":
+            self._day = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def report_days(html_text: str) -> dict[dt.date, tuple[int, int, int]]:
+    """(steps, brisk minutes, longest brisk walk) of every day row of a report page."""
+    parser = _DayRows()
+    parser.feed(html_text)
+    out = {}
+    for day, cells in parser.days.items():
+        longest = 0 if cells[3] == "-" else int(cells[3].split()[0])
+        out[dt.date.fromisoformat(day)] = (int(cells[1].replace(",", "")), int(cells[2]), longest)
+    return out
+
+
+def test_html_lists_every_day_of_the_last_four_weeks_with_its_numbers(tmp_path: Path) -> None:
+    cfg = WearerConfig(timezone=LONDON)
+    rows = []
+    for d in range(30):
+        day = dt.date(2026, 2, 23) + dt.timedelta(days=d)
+        rows += walk(local_ts(LONDON, day.year, day.month, day.day, 10), d % 7 * 3)
+        rows += walk(local_ts(LONDON, day.year, day.month, day.day, 15), 20, steps=70)
+    today = dt.date(2026, 3, 24)
+    files = write_report(rows, cfg, "Ann", tmp_path, today=today)
+    shown = report_days(files.html_path.read_text(encoding="utf-8"))
+    expected = {
+        d.day: (d.steps, d.moderate_minutes, d.longest_brisk_minutes)
+        for d in daily_totals(rows, cfg)
+        if dt.date(2026, 3, 2) <= d.day <= today
+    }
+    assert shown == expected  # 4 weeks: Mon 2 Mar .. today, nothing after today
