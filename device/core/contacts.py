@@ -8,7 +8,8 @@ the bout's rhythm (typical interval) and strength (typical peak height):
 
 * :func:`lead_in` - candidates just before the confirming run, gentle but in reach of it;
 * :func:`fill_gap` - in a gap the rhythm left room for (a turn, a hesitation), the strongest
-  gentle candidates, spaced like steps, as many as the rhythm has room for;
+  gentle candidates, spaced like steps, as many as the rhythm has room for, chained in rhythm to
+  the steps on either side (a lone bump in a standstill is not a step);
 * :func:`trailing` - after the bout's last clear step, gentle candidates that keep its rhythm.
 
 Indices are grid cells; heights m/s². No state, no I/O.
@@ -54,7 +55,23 @@ def fill_gap(
                for o in (before, after, *chosen)):
             chosen.append(c)
     chosen.sort(key=lambda c: c.index)
-    return chosen
+    # Steps keep walking's rhythm from one to the next: only those chained to the bout's steps
+    # on either side (no interval over rhythm_high) count; a lone bump in a standstill does not.
+    reach = p.rhythm_high * interval_cells
+    linked: set[int] = set()
+    prev = before
+    for c in chosen:
+        if c.index - prev.index > reach:
+            break
+        linked.add(id(c))
+        prev = c
+    nxt = after
+    for c in reversed(chosen):
+        if nxt.index - c.index > reach:
+            break
+        linked.add(id(c))
+        nxt = c
+    return [c for c in chosen if id(c) in linked]
 
 
 def trailing(

@@ -251,6 +251,8 @@ class GaitSequence:
         iv = np.diff([c.index for c in run]) / self.rate_hz
         if iv.min() < p.min_step_s or iv.max() > p.max_step_s:
             return None
+        if float(median(iv.tolist())) < p.min_bout_interval_s:
+            return None
         if iv.max() > p.regularity * iv.min():
             return None
         heights = [c.height for c in run]

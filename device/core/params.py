@@ -21,7 +21,7 @@ class DetectorParams:
 
     # -- peaks: candidate steps -----------------------------------------------------------------
     floor_ms2: float = 0.25          # a peak that may start or resume a bout exceeds this (m/s²);
-    weak_floor_ms2: float = 0.08     # a gentle step inside a bout (a turn, the last step) this
+    weak_floor_ms2: float = 0.06     # a gentle step inside a bout (a turn, the last step) this
     rms_window_s: float = 2.5        # window of the adaptive threshold (RMS of the signal)
     min_step_s: float = 0.3          # no two candidates closer than this (200 steps/min)
 
@@ -29,6 +29,9 @@ class DetectorParams:
     rms_factor: float = 0.6          # a candidate that may start a bout exceeds this x the RMS
     rms_factor_walking: float = 0.3  # ... or this, once a bout is under way
     max_step_s: float = 1.6          # a longer interval cannot be inside a confirming run
+    min_bout_interval_s: float = 0.38  # a bout starts at most at 158 steps/min (median interval
+                                       # of its run): faster is a shuffle or a vibration, or a
+                                       # run, which a walking coach does not count
     min_bout_steps: int = 4          # steps in a row that make a bout ...
     weak_ms2: float = 0.5            # ... but when their median peak is below this (m/s²),
     weak_bout_steps: int = 8         # this many: faint rhythms (a car's bounce) need more proof
@@ -53,7 +56,7 @@ class DetectorParams:
     # -- contacts: every step inside a sequence --------------------------------------------------
     lead_in_steps: int = 1           # when a bout confirms, up to this many earlier candidates
     lead_in_s: float = 2.0           # (each within this of the next) are its first steps
-    fill_height: float = 0.10        # inside a bout, a gentler peak of at least this x the
+    fill_height: float = 0.07        # inside a bout, a gentler peak of at least this x the
     fill_spacing: float = 0.6        # typical one, this x the rhythm from its neighbours, is a
                                      # step where the rhythm left room for one (a turn)
     turn_yaw_dps: float = 25.0       # with a gyro: turning at least this fast about gravity,
