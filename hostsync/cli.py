@@ -25,7 +25,7 @@ from hostsync.db import DB_FILENAME, HostDB, HostDBError, default_db_path
 from hostsync.dbfile import describe
 from hostsync.discover import DiscoveryError, choose_port
 from hostsync.link import AuthError, DeviceError, DeviceLink, HostSession, LinkError
-from hostsync.pull import DeviceReset, sync_device
+from hostsync.pull import ClockJump, DeviceReset, sync_device
 from hostsync.tz import laptop_timezone
 
 EXIT_OK, EXIT_DEVICE, EXIT_USAGE = 0, 1, 2
@@ -233,6 +233,27 @@ def _first_pull_zone() -> str:
     raise UsageError("No valid time zone entered. Run hostsync pull --timezone ZONE.")
 
 
+def _clock_confirmer(yes: bool) -> Callable[[float, float], bool]:
+    """--yes: go ahead; on a terminal: ask; in a script: refuse (ClockJump says how)."""
+
+    def confirm(host_utc: float, device_utc: float) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            return False
+        days = (host_utc - device_utc) / 86400
+        sys.stderr.write(f"This computer's clock is {days:,.1f} days ahead of the Walk Coach's "
+                         f"({dt.datetime.fromtimestamp(host_utc):%Y-%m-%d %H:%M} here). Is this "
+                         "computer's date right? Type yes to set the Walk Coach to it: ")
+        sys.stderr.flush()
+        try:
+            return sys.stdin.readline().strip().lower() == "yes"
+        except (OSError, KeyboardInterrupt):
+            return False
+
+    return confirm
+
+
 def cmd_pull(args: argparse.Namespace) -> int:
     if args.timezone:
         _check_zone(args.timezone)
@@ -241,9 +262,15 @@ def cmd_pull(args: argparse.Namespace) -> int:
         tz = args.timezone or (known.timezone if known else _first_pull_zone())
         try:
             summary = sync_device(conn.session, conn.db, timezone=tz, page_size=args.page_size,
-                                  progress=_progress_printer(not args.quiet))
+                                  progress=_progress_printer(not args.quiet),
+                                  confirm_clock=_clock_confirmer(args.yes))
         except DeviceReset as e:
             raise DeviceProblem(str(e)) from None
+        except ClockJump as e:
+            raise UsageError(str(e)) from None
+        if summary.implausible_times:
+            say(f"{summary.implausible_times} rows carried impossible times (before 2024 or in "
+                "the future); they are kept, marked as not clock-checked.")
         label = conn.db.device(conn.device_id)
         name = f"{conn.device_id}" + (f" ({label.label})" if label and label.label else "")
         print(f"Synced {name}: {summary.new_rows} new minute rows, "
@@ -654,6 +681,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--timezone", help="time zone to set on the device (default: the wearer's, "
                    "else this computer's)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    s.add_argument("--yes", action="store_true", help="set the device's clock even when this "
+                   "computer's is more than a day ahead of it (else you are asked)")
     s.set_defaults(func=cmd_pull)
 
     s = add("devices", "list the devices known here, their stores and last pulls",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -204,6 +205,8 @@ class PullPage:
     more: bool
 
 
+_ID = re.compile(r"[A-Za-z0-9-]{1,64}")  # device and store ids, as the device makes them
+
 #: Log in again before a request when the session has been quiet this long (the device ends a
 #: session after 30 s without a valid sealed request).
 SESSION_REFRESH_S = 20.0
@@ -242,8 +245,10 @@ class HostSession:
             raise LinkError(f"The Walk Coach speaks protocol version {version!r}; this hostsync "
                             f"speaks {PROTOCOL_VERSION}: {who}.")
         store_id = body.get("store_id", "")
-        if not isinstance(store_id, str) or len(store_id) > 64:
+        if not isinstance(store_id, str) or not _ID.fullmatch(store_id or "-"):
             raise LinkError("The Walk Coach sent a malformed store id.")
+        if not _ID.fullmatch(body["device_id"]):
+            raise LinkError("The Walk Coach sent a malformed device id.")
         self.device_id = body["device_id"]
         self.store_id = store_id
         self.hello_info = body

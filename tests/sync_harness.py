@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +63,8 @@ class Device:
         return code
 
 
-def start_device(tmp_path: Path, *, board_serial: str | None = None) -> Device:
+def start_device(tmp_path: Path, *, board_serial: str | None = None,
+                 wall: Callable[[], float] = time.time) -> Device:
     """A store with the wearer's config, a clock on BOOT, a bridge and a running agent.
 
     board_serial: emulate the Pi board the card sits in (the device id then comes from it, as
@@ -74,7 +76,7 @@ def start_device(tmp_path: Path, *, board_serial: str | None = None) -> Device:
         store.set_config(WearerConfig(wearer_label=LABEL, threshold_spm=105.0))
     device_id = DEVICE_ID if board_serial is None else make_device_id(store, board_serial)
     identity.store_id(store)  # as the firmware does at start-up, before the agent runs
-    clock = DeviceClock(store, monotonic=lambda: MONO_NOW, boot_id=BOOT)
+    clock = DeviceClock(store, monotonic=lambda: MONO_NOW, wall=wall, boot_id=BOOT)
     bridge = PtyBridge(tmp_path)
     dev: Device
 
@@ -123,3 +125,11 @@ def raw_exchange(port, data: bytes, want: int, timeout: float = 3.0) -> list[Fra
     while len(frames) < want and time.monotonic() < deadline:
         frames += [e for e in dec.feed(port.read(max(1, port.in_waiting))) if isinstance(e, Frame)]
     return frames
+
+
+def wait_meta(store: Store, key: str, value: str | None, timeout: float = 3.0) -> None:
+    """Wait for a meta value the agent writes lazily (failure counters: within a second)."""
+    deadline = time.monotonic() + timeout
+    while store.get_meta(key) != value:
+        assert time.monotonic() < deadline, (key, store.get_meta(key), value)
+        time.sleep(0.02)

@@ -21,7 +21,7 @@ from device.sync.agent import META_SECRET
 from device.sync.protocol import Frame, FrameDecoder, MsgType, encode_frame, encode_json
 from device.sync.virtual_cable import PtyBridge
 from hostsync.link import AuthError, DeviceError, DeviceLink, HostSession
-from tests.sync_harness import start_device
+from tests.sync_harness import start_device, wait_meta
 
 
 class Mitm:
@@ -130,7 +130,7 @@ def test_a_man_in_the_middle_cannot_pair_and_gets_no_offline_guess(wired):
     assert getattr(exc.value, "code", "") == "wrong_code"
     # the device holds no pairing and counted the one online guess
     assert dev.store.get_meta(META_SECRET) is None
-    assert dev.store.get_meta("pair_failures") == "1"
+    wait_meta(dev.store, "pair_failures", "1")
     # Offline, the MITM knows the host's SPAKE2 message and proof. With the old scheme
     # (HMAC(code, transcript)) the true code was found by trying all codes. Now no code, not
     # even the true one, reproduces the proof: its run was bound to the MITM's own guess.

@@ -148,6 +148,8 @@ def test_pairing_guard_backs_off_exponentially_and_persists():
     assert waits == [2.0, 4.0, 8.0, 16.0]
     now[0] += 10
     assert guard.wait_remaining() == 6.0
+    assert pairing.PairingGuard.META_KEY not in meta  # counted in memory, written by flush()
+    assert guard.flush() and not guard.flush()  # one write for six failures
     again = pairing.PairingGuard(lambda: now[0], meta.get, meta.__setitem__)  # a reboot
     assert again.failures == 6 and again.wait_remaining() == 16.0
     again.record_success()

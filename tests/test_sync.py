@@ -41,6 +41,7 @@ from tests.sync_harness import (
     pair,
     raw_exchange,
     start_device,
+    wait_meta,
 )
 
 
@@ -87,7 +88,7 @@ def test_wrong_codes_back_off_and_the_count_survives(device):
     with pytest.raises(DeviceError) as exc:  # even the right code waits out the back-off
         session.pair_confirm(pending, code)
     assert exc.value.code == "locked"
-    assert device.store.get_meta("pair_failures") == "3"
+    wait_meta(device.store, "pair_failures", "3")  # written within a second (coalesced)
     assert device.store.get_meta(META_SECRET) is None
     session.link.close()
 
@@ -221,7 +222,7 @@ def test_full_sync_copies_every_row_sets_the_clock_and_reanchors(paired):
     assert not any(r.clock_trusted for r in device_rows[30:35])  # another boot: unknowable
     # a second pull brings nothing new and changes nothing
     session = authed(device, secret)
-    again = sync_device(session, db, timezone="Europe/London")
+    again = sync_device(session, db, timezone="Europe/London", now=lambda: host_utc)
     session.link.close()
     assert again.new_rows == 0 and db.rows(DEVICE_ID) == device_rows
 

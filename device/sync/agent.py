@@ -63,6 +63,7 @@ META_LAST_SYNC = "last_sync_utc"
 PAIRING_TTL_S = 300.0
 AUTH_CHALLENGE_TTL_S = 30.0
 IDLE_LOGOUT_S = 30.0  # a session with no valid sealed request for this long ends
+WRITE_INTERVAL_S = 1.0  # refusals (wrong codes, failed logins) reach the SD card at most this often
 PULL_MAX_ROWS = messages.PULL_MAX_ROWS
 TRACE_CHUNK_MAX = messages.TRACE_CHUNK_MAX
 TRACES_DIR = "traces"
@@ -127,6 +128,8 @@ class SyncSession:
         self._seen_host_nonces: collections.deque[bytes] = collections.deque(maxlen=256)
         self._pairing: dict[str, Any] | None = None
         self._store_id = identity.store_id(store)
+        self._notes: collections.Counter[str] = collections.Counter()
+        self._last_write = float("-inf")
 
     @property
     def authenticated(self) -> bool:
@@ -202,10 +205,29 @@ class SyncSession:
             self.cancel_pairing()
         if self._channel is not None and now - self._session_activity > IDLE_LOGOUT_S:
             self.end_session("idle")
+        self.flush_notes()
 
     def _note(self, what: str) -> None:
-        """Log a refused or repeated event (coalesced in item 5)."""
-        self.store.log_event("sync", what)
+        """Count an event an attacker can repeat at will (codes shown, wrong codes, refused
+        logins); written with the others by flush_notes(), at most once a second."""
+        self._notes[what] += 1
+        self.flush_notes()
+
+    def flush_notes(self, force: bool = False) -> None:
+        """At most one commit per WRITE_INTERVAL_S: the failure counter first (it guards the
+        back-off across reboots), then the counted events as one log line. ``force`` (session
+        end) writes both."""
+        now = self._now()
+        if not force and now - self._last_write < WRITE_INTERVAL_S:
+            return
+        wrote = self.guard.flush()
+        if self._notes and (force or not wrote):
+            self.store.log_event("sync", "; ".join(
+                what if n == 1 else f"{what} x{n}" for what, n in self._notes.items()))
+            self._notes.clear()
+            wrote = True
+        if wrote:
+            self._last_write = now
 
     def cancel_pairing(self) -> None:
         if self._pairing is not None:
@@ -583,6 +605,8 @@ class SyncAgent:
                             return
         finally:
             session.cancel_pairing()
+            with contextlib.suppress(StoreError):
+                session.flush_notes(force=True)
 
 
 __all__ = ["SyncAgent", "SyncSession"]

@@ -117,7 +117,9 @@ class PairingGuard:
     The first FREE_TRIES wrong codes cost nothing; after that each further attempt must
     wait 2, 4, 8 ... seconds (capped at MAX_DELAY) from the last failure. The failure count
     is persisted through ``load``/``save`` (the store's meta), so a reboot does not reset it;
-    after a reboot the wait is counted from start-up. A correct code clears it.
+    after a reboot the wait is counted from start-up. A correct code clears it. Failures are
+    counted in memory at once but written by ``flush()``, which the agent calls at most once a
+    second, so a flood of wrong codes cannot make a commit per attempt on the SD card.
     """
 
     FREE_TRIES = 2
@@ -134,6 +136,7 @@ class PairingGuard:
         except ValueError:
             self.failures = 0
         self._last_failure = now() if self.failures else float("-inf")
+        self._dirty = False
 
     def delay(self) -> float:
         """Seconds the next attempt must wait after the last failure (never overflows: the
@@ -148,9 +151,18 @@ class PairingGuard:
     def record_failure(self) -> None:
         self.failures += 1
         self._last_failure = self._now()
+        self._dirty = True
+
+    def flush(self) -> bool:
+        """Persist the count if it changed since the last flush; True if it wrote."""
+        if not self._dirty:
+            return False
+        self._dirty = False
         self._save(self.META_KEY, str(self.failures))
+        return True
 
     def record_success(self) -> None:
         self.failures = 0
         self._last_failure = float("-inf")
+        self._dirty = False
         self._save(self.META_KEY, None)
