@@ -258,18 +258,19 @@ def run_device(opts: RunOptions) -> int:
         clock = DeviceClock(store, monotonic=sim_clock.monotonic, wall=sim_clock.wall)
         source = opts.source
     elif opts.simulate is not None or opts.samples is not None:
+        gyro = None
         if opts.samples is not None:
             t, acc = opts.samples
         else:
             from device.trace import read_trace
 
             trace = read_trace(opts.simulate)
-            t, acc = trace.t, trace.acc
+            t, acc, gyro = trace.t, trace.acc, trace.gyro
         duration = float(t[-1] - t[0]) if len(t) else 0.0
         start = opts.start_utc if opts.start_utc is not None else time.time() - duration
         sim_clock = SimulatedClock(start)
         clock = DeviceClock(store, monotonic=sim_clock.monotonic, wall=sim_clock.wall)
-        source = TraceSource(t, acc)
+        source = TraceSource(t, acc, gyro=gyro)
     else:
         clock = DeviceClock(store)
         source, source_errors = _open_imu(opts.hardware)

@@ -3,15 +3,19 @@
 Reading: the chip FIFO, not per-sample polling. Polling data-ready at 104 Hz means a Python
 transaction every 9.6 ms; on a Pi Zero any hiccup longer than that (SD-card write, GC, the display,
 the sync agent) silently drops samples, and each sample's timestamp carries the scheduling jitter.
-Instead the chip batches every accelerometer sample into its own FIFO (continuous mode, ~4.9 s
-of headroom on DSOX/ISM330DHCX, ~6.5 s on DS3TR-C) and :meth:`Lsm6dsSource.read` drains it about
-once a second in a few burst transactions. Nothing is lost to Python latency, and when something
+Instead the chip batches every accelerometer and gyroscope sample into its own FIFO (continuous
+mode, both at 104 Hz: ~2.4 s of headroom on DSOX/ISM330DHCX, ~3.2 s on DS3TR-C; ~4.9 s and ~6.5 s
+with ``gyro=False``) and :meth:`Lsm6dsSource.read` drains it about once a second in a few burst
+transactions. DSOX/ISM330DHCX words are tagged (sensor and a 2-bit time-slot counter), so a gyro
+word is paired with the accelerometer word of the same slot and a word whose partner was lost
+(overrun) is dropped; the DS3TR-C FIFO is an untagged Gx Gy Gz Ax Ay Az pattern, realigned with
+FIFO_PATTERN. Nothing is lost to Python latency, and when something
 is lost anyway (the FIFO overran, an I2C error ate a burst, the chip was re-initialised) the
 adapter knows and leaves a time gap rather than closing it up. The driver covers detection,
 reset, ODR and full scale; the FIFO and the DSOX/ISM330DHCX pedometer are not in the driver, so
 the adapter reaches them through the driver's own ``i2c_device`` (the registers are those of the
-ST datasheets). The gyro is switched off: the step pipeline does not use it, and it halves the
-FIFO traffic and saves power.
+ST datasheets). The gyro (±1000 deg/s) tells the pipeline when the device is being handled
+rather than walked with; ``gyro=False`` switches it off (half the FIFO traffic, ~0.5 mA less).
 
 Pedometer: the driver's ``pedometer_enable``/``pedometer_steps`` only match the LSM6DS3TR-C
 register map (on DSOX/ISM330DHCX they write reserved CTRL10_C bits and read OIS data at 0x4B),
@@ -53,12 +57,15 @@ GRAVITY = 9.80665
 RATE_HZ = 104.0
 ACCEL_RANGE_G = 4
 ACCEL_SENSITIVITY_MG = 0.122  # ±4 g, datasheet
+GYRO_RANGE_DPS = 1000
+GYRO_SENSITIVITY_MDPS = 35.0  # ±1000 deg/s, datasheet
 IMU_ADDRESSES = (0x6A, 0x6B)
 
 # Registers (ST datasheets). Shared by the three chips unless marked.
 _FUNC_CFG_ACCESS = 0x01
 _WHO_AM_I = 0x0F
 _CTRL1_XL = 0x10
+_CTRL2_G = 0x11
 _FIFO_STATUS1 = 0x3A
 # LSM6DSOX / ISM330DHCX
 _DSO_FIFO_CTRL3 = 0x09  # BDR_GY[7:4] BDR_XL[3:0]
@@ -67,6 +74,7 @@ _DSO_FIFO_DATA_OUT_TAG = 0x78
 _DSO_EMB_FUNC_EN_A = 0x04
 _DSO_STEP_COUNTER_L = 0x62
 _DSO_EMB_FUNC_SRC = 0x64
+_DSO_TAG_GYRO = 0x01
 _DSO_TAG_ACCEL = 0x02
 # LSM6DS3TR-C
 _DS3_FIFO_CTRL3 = 0x08  # DEC_FIFO_GYRO[5:3] DEC_FIFO_XL[2:0]
@@ -77,6 +85,9 @@ _DS3_STEP_COUNTER_L = 0x4B
 _RATE_CODE_104HZ = 0x4
 _FIFO_CONTINUOUS = 0x6
 _CHUNK_SAMPLES = 32  # samples per burst transaction
+_ACC_SCALE = ACCEL_SENSITIVITY_MG * GRAVITY / 1000  # m/s² per LSB
+_GYRO_SCALE = GYRO_SENSITIVITY_MDPS / 1000  # deg/s per LSB
+_WORD = np.dtype([("tag", "u1"), ("xyz", "<i2", (3,))])  # one tagged FIFO word
 
 
 @dataclass(frozen=True)
@@ -283,8 +294,11 @@ class Lsm6dsSource:
         retries: int = 3,
         reinit_attempts: int = 2,
         owns_bus: bool = False,
+        gyro: bool = True,
     ) -> None:
         self._bus = i2c_bus
+        self.gyro = gyro
+        self._carry = np.empty(0, dtype=_WORD)  # a tagged word whose partner is not read yet
         self._clock = clock
         self._sleep = sleep
         self.batch_s = batch_s
@@ -334,22 +348,38 @@ class Lsm6dsSource:
         return bytes(buf)
 
     # ----- set-up -----
+    @property
+    def _words_per_sample(self) -> int:
+        """FIFO words per sample: tagged 7-byte words, or the DS3TR-C's 16-bit words."""
+        if self.chip.kind.tagged_fifo:
+            return 2 if self.gyro else 1
+        return 6 if self.gyro else 3
+
     def _initialise(self) -> None:
-        """Reset and configure: ±4 g, 104 Hz, gyro off, FIFO continuous, pedometer on."""
+        """Reset and configure: ±4 g and ±1000 deg/s at 104 Hz (or gyro off), both in the FIFO
+        (continuous), pedometer on."""
         module = importlib.import_module(self.chip.kind.module)
         driver_cls = getattr(module, self.chip.kind.cls)
         if self._driver is not None:  # leave the embedded bank if an error left us there
             self._write(_FUNC_CFG_ACCESS, 0x00)
         self._driver = driver = driver_cls(self._bus, self.chip.address)  # resets the chip
-        from adafruit_lsm6ds import AccelRange, Rate
+        from adafruit_lsm6ds import AccelRange, GyroRange, Rate
 
         if driver.accelerometer_range != AccelRange.RANGE_4G:
             driver.accelerometer_range = AccelRange.RANGE_4G
         driver.accelerometer_data_rate = Rate.RATE_104_HZ
-        driver.gyro_data_rate = Rate.RATE_SHUTDOWN
+        if self.gyro:
+            if driver.gyro_range != GyroRange.RANGE_1000_DPS:
+                driver.gyro_range = GyroRange.RANGE_1000_DPS
+            driver.gyro_data_rate = Rate.RATE_104_HZ
+        else:
+            driver.gyro_data_rate = Rate.RATE_SHUTDOWN
+        self._carry = self._carry[:0]
         if self.chip.kind.tagged_fifo:
             self._write(_DSO_FIFO_CTRL4, 0x00)  # bypass: empties the FIFO
-            self._write(_DSO_FIFO_CTRL3, _RATE_CODE_104HZ)  # accelerometer only, 104 Hz
+            # BDR_GY[7:4] and BDR_XL[3:0]: both at 104 Hz, or the accelerometer only
+            gyro_code = _RATE_CODE_104HZ if self.gyro else 0
+            self._write(_DSO_FIFO_CTRL3, gyro_code << 4 | _RATE_CODE_104HZ)
             self._write(_DSO_FIFO_CTRL4, _FIFO_CONTINUOUS)
             self._write(_FUNC_CFG_ACCESS, 0x80)
             try:
@@ -361,7 +391,8 @@ class Lsm6dsSource:
                 self._write(_FUNC_CFG_ACCESS, 0x00)
         else:
             self._write(_DS3_FIFO_CTRL5, 0x00)
-            self._write(_DS3_FIFO_CTRL3, 0x01)  # accelerometer, no decimation; gyro not in FIFO
+            # DEC_FIFO_GYRO[5:3] and DEC_FIFO_XL[2:0]: 001 = in the FIFO, no decimation
+            self._write(_DS3_FIFO_CTRL3, 0x09 if self.gyro else 0x01)
             self._write(_DS3_FIFO_CTRL5, (_RATE_CODE_104HZ << 3) | _FIFO_CONTINUOUS)
             driver.pedometer_enable = True  # CTRL10_C FUNC_EN + PEDO_EN + PEDO_RST_STEP
             driver._pedometer_reset = False  # a pulse, whichever way the chip latches it
@@ -369,7 +400,7 @@ class Lsm6dsSource:
         if self._last_raw_steps is not None:
             self._steps_offset += self._last_raw_steps
         self._last_raw_steps = 0
-        self.timer.discontinuity()
+        self._lost()
         log.info("IMU %s at %s configured", self.chip.name, _fmt_addr(self.chip.address))
 
     def _reinitialise(self, reason: str) -> None:
@@ -392,17 +423,23 @@ class Lsm6dsSource:
 
     # ----- reading -----
     def _fifo_level(self) -> tuple[int, bool, int]:
-        """(samples waiting, overrun happened, words to skip to reach a sample boundary)."""
+        """(words waiting, overrun happened, words to skip to reach a sample boundary).
+
+        Words: tagged 7-byte words on DSOX/ISM330DHCX, 16-bit words on the DS3TR-C, whose
+        FIFO_PATTERN says which word of the Gx Gy Gz Ax Ay Az (or Ax Ay Az) pattern comes next.
+        """
         if self.chip.kind.tagged_fifo:
             s1, s2 = self._read(_FIFO_STATUS1, 2)
             return s1 | (s2 & 0x03) << 8, bool(s2 & 0x48), 0
         s1, s2, p3, p4 = self._read(_FIFO_STATUS1, 4)
         words = s1 | (s2 & 0x07) << 8
         pattern = p3 | (p4 & 0x03) << 8
-        skip = (3 - pattern) % 3
-        return max(0, (words - skip) // 3), bool(s2 & 0x40), skip
+        per = self._words_per_sample
+        return words, bool(s2 & 0x40), min(words, (per - pattern) % per)
 
-    def _drain(self, acc_parts: list[np.ndarray], t_parts: list[np.ndarray]) -> None:
+    def _drain(
+        self, acc_parts: list[np.ndarray], gyro_parts: list[np.ndarray], t_parts: list[np.ndarray]
+    ) -> None:
         """Read the FIFO level, then every complete sample in it, in bursts.
 
         Samples read before an error are kept and stamped; the error marks a discontinuity.
@@ -410,33 +447,85 @@ class Lsm6dsSource:
         if self._read(_CTRL1_XL, 1)[0] != self._expected_ctrl1:
             self._reinitialise("the IMU lost its configuration (did it reset?)")
             return
-        count, overrun, skip = self._fifo_level()
+        words, overrun, skip = self._fifo_level()
         read_time = self._clock()
         if overrun:
             log.warning("IMU FIFO overran: samples lost, leaving a time gap")
-            self.timer.discontinuity()
+            self._lost()
         if skip:
             self._read(_DS3_FIFO_DATA_OUT_L, 2 * skip)
-            self.timer.discontinuity()
-        done = 0
+            self._lost()
+            words -= skip
         tagged = self.chip.kind.tagged_fifo
-        word = 7 if tagged else 6
-        register = _DSO_FIFO_DATA_OUT_TAG if tagged else _DS3_FIFO_DATA_OUT_L
+        per = self._words_per_sample
+        if not tagged:
+            words -= words % per  # whole samples only; the rest waits for the next drain
         try:
-            while done < count:
-                k = min(_CHUNK_SAMPLES, count - done)
-                raw = self._read(register, k * word)
+            while words > 0:
+                k = min(_CHUNK_SAMPLES * per, words)
                 if tagged:
-                    rec = np.frombuffer(raw, dtype=[("tag", "u1"), ("xyz", "<i2", (3,))])
-                    xyz = rec["xyz"][(rec["tag"] >> 3) == _DSO_TAG_ACCEL]
+                    acc, gyro = self._decode_tagged(self._read(_DSO_FIFO_DATA_OUT_TAG, 7 * k))
                 else:
-                    xyz = np.frombuffer(raw, dtype="<i2").reshape(-1, 3)
-                done += k
-                acc_parts.append(xyz.astype(np.float64) * (ACCEL_SENSITIVITY_MG * GRAVITY / 1000))
-                t_parts.append(self.timer.stamp(len(xyz), read_time, unread_after=count - done))
+                    raw = np.frombuffer(self._read(_DS3_FIFO_DATA_OUT_L, 2 * k), dtype="<i2")
+                    xyz = raw.reshape(-1, per)
+                    acc, gyro = xyz[:, per - 3 :], (xyz[:, :3] if self.gyro else None)
+                words -= k
+                acc_parts.append(acc.astype(np.float64) * _ACC_SCALE)
+                if gyro is not None:
+                    gyro_parts.append(gyro.astype(np.float64) * _GYRO_SCALE)
+                t_parts.append(self.timer.stamp(len(acc), read_time, unread_after=words // per))
         except OSError:
-            self.timer.discontinuity()
+            self._lost()
             raise
+
+    def _lost(self) -> None:
+        """Samples were lost: a time gap follows, and a half-read sample is dropped."""
+        self.timer.discontinuity()
+        self._carry = self._carry[:0]
+
+    def _decode_tagged(self, raw: bytes) -> tuple[np.ndarray, np.ndarray | None]:
+        """Accelerometer (and gyro) xyz of the complete samples in a burst of tagged words.
+
+        A gyro and an accelerometer word of the same time slot (TAG_CNT) make one sample; a
+        word whose partner was lost is dropped, and a trailing half sample waits for the next
+        burst.
+        """
+        rec = np.frombuffer(raw, dtype=_WORD)
+        sensor = rec["tag"] >> 3
+        if not self.gyro:
+            return rec["xyz"][sensor == _DSO_TAG_ACCEL], None
+        rec = np.concatenate((self._carry, rec[(sensor == _DSO_TAG_ACCEL)
+                                               | (sensor == _DSO_TAG_GYRO)]))
+        sensor = rec["tag"] >> 3
+        slot = (rec["tag"] >> 1) & 3
+        n = len(rec) - len(rec) % 2
+        if (np.all(sensor[:n:2] != sensor[1:n:2]) and np.array_equal(slot[:n:2], slot[1:n:2])):
+            pairs = np.arange(0, n, 2)  # the usual case: every slot's two words side by side
+            self._carry = rec[n:].copy()
+        else:
+            pairs = self._pair_slowly(sensor, slot)
+            rest = int(pairs[-1]) + 2 if len(pairs) else 0
+            self._carry = rec[-1:].copy() if rest < len(rec) else rec[:0].copy()
+            if len(rec) - rest > 1:
+                log.info("IMU FIFO: %d unpaired words dropped", len(rec) - rest - 1)
+        first, second = rec[pairs], rec[pairs + 1]
+        first_is_acc = (first["tag"] >> 3) == _DSO_TAG_ACCEL
+        acc = np.where(first_is_acc[:, None], first["xyz"], second["xyz"])
+        gyro = np.where(first_is_acc[:, None], second["xyz"], first["xyz"])
+        return acc, gyro
+
+    @staticmethod
+    def _pair_slowly(sensor: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """Indices i where words i and i+1 are one slot's gyro and accelerometer words."""
+        pairs = []
+        i = 0
+        while i + 1 < len(sensor):
+            if sensor[i] != sensor[i + 1] and slot[i] == slot[i + 1]:
+                pairs.append(i)
+                i += 2
+            else:
+                i += 1
+        return np.asarray(pairs, dtype=np.int64)
 
     def _read_steps(self) -> int | None:
         try:
@@ -467,12 +556,13 @@ class Lsm6dsSource:
             self._sleep(self._next_read - now)
         self._next_read = max(self._next_read + self.batch_s, self._clock())
         acc_parts: list[np.ndarray] = []
+        gyro_parts: list[np.ndarray] = []
         t_parts: list[np.ndarray] = []
         failures = 0
         recoveries = 0
         while True:
             try:
-                self._drain(acc_parts, t_parts)
+                self._drain(acc_parts, gyro_parts, t_parts)
                 break
             except OSError as exc:
                 failures += 1
@@ -495,15 +585,19 @@ class Lsm6dsSource:
             t = np.concatenate(t_parts)
         else:
             acc, t = np.empty((0, 3)), np.empty(0)
-        return ImuBatch(t=t, acc=acc, gyro=None, chip_steps=chip_steps)
+        gyro = None
+        if self.gyro:
+            gyro = np.concatenate(gyro_parts) if gyro_parts else np.empty((0, 3))
+        return ImuBatch(t=t, acc=acc, gyro=gyro, chip_steps=chip_steps)
 
     def close(self) -> None:
-        """Power the accelerometer down and release the bus if we opened it."""
+        """Power the accelerometer and gyro down and release the bus if we opened it."""
         if self._closed:
             return
         self._closed = True
         try:
             self._write(_CTRL1_XL, 0x00)
+            self._write(_CTRL2_G, 0x00)
         except OSError as exc:
             log.info("IMU power-down skipped: %s", exc)
         if self._owns_bus:

@@ -108,7 +108,7 @@ class DeviceRuntime:
             self._chip_total = int(batch.chip_steps)
             if self._chip_at_close is None:
                 self._chip_at_close = self._chip_total
-        out = self.pipeline.feed(batch.t, batch.acc)  # type: ignore[union-attr]
+        out = self.pipeline.feed(batch.t, batch.acc, batch.gyro)  # type: ignore[union-attr]
         self.steps_total += out.step_times_s.size
         self._store_minutes(out.minutes)
         if out.minutes or out.step_times_s.size:

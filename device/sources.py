@@ -45,11 +45,19 @@ class ImuSource(Protocol):
 
 
 class TraceSource:
-    """A recorded trace served in the device's one-second batches (for `run --simulate`)."""
+    """A recorded trace served in the device's one-second batches (for `run --simulate`),
+    with its gyro columns when it has them."""
 
-    def __init__(self, t: np.ndarray, acc: np.ndarray, batch_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        t: np.ndarray,
+        acc: np.ndarray,
+        batch_s: float = 1.0,
+        gyro: np.ndarray | None = None,
+    ) -> None:
         self.t = np.asarray(t, dtype=np.float64) - float(t[0]) if len(t) else np.empty(0)
         self.acc = np.asarray(acc, dtype=np.float64)
+        self.gyro = None if gyro is None else np.asarray(gyro, dtype=np.float64)
         self.batch_s = float(batch_s)
         self._pos = 0
         self._edge = self.batch_s
@@ -62,7 +70,8 @@ class TraceSource:
         self._edge = max(self._edge, float(self.t[end - 1])) + self.batch_s
         sl = slice(self._pos, end)
         self._pos = end
-        return ImuBatch(t=self.t[sl], acc=self.acc[sl])
+        return ImuBatch(t=self.t[sl], acc=self.acc[sl],
+                        gyro=None if self.gyro is None else self.gyro[sl])
 
     def close(self) -> None:
         self._pos = len(self.t)

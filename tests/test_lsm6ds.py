@@ -81,38 +81,55 @@ def test_unknown_who_am_i_is_named(clock):
         _source(bus, clock)
 
 
+@pytest.mark.parametrize("gyro", [True, False])
 @pytest.mark.parametrize("model", MODELS)
-def test_configuration_registers(clock, model):
+def test_configuration_registers(clock, model, gyro):
     bus, chips = make_bus([(0x6A, model)], clock=clock)
-    _source(bus, clock)
+    Lsm6dsSource(bus, clock=clock, sleep=clock.sleep, gyro=gyro)
     chip = chips[0x6A]
     assert chip.register(0x10) == 0x48  # CTRL1_XL: ODR 104 Hz, FS ±4 g
-    assert chip.register(0x11) >> 4 == 0  # CTRL2_G: gyro powered down
+    if gyro:
+        assert chip.register(0x11) == 0x48  # CTRL2_G: ODR 104 Hz, FS ±1000 deg/s
+        assert (chip.gyro_odr_hz, chip.gyro_sensitivity_mdps) == (104.0, 35.0)
+    else:
+        assert chip.register(0x11) >> 4 == 0  # CTRL2_G: gyro powered down
     assert chip.register(0x12) & 0x44 == 0x44  # CTRL3_C: BDU and IF_INC
     assert (chip.accel_odr_hz, chip.accel_full_scale_g) == (104.0, 4)
     if chip.model.tagged_fifo:
-        assert chip.register(0x09) == 0x04  # FIFO_CTRL3: accel batched at 104 Hz, gyro not
+        # FIFO_CTRL3: BDR_GY and BDR_XL both 104 Hz, or the accelerometer only
+        assert chip.register(0x09) == (0x44 if gyro else 0x04)
         assert chip.register(0x0A) & 0x07 == 0x06  # FIFO_CTRL4: continuous
         assert chip.register(0x04, "embedded") & 0x08  # EMB_FUNC_EN_A: PEDO_EN
         assert chip.register(0x01) == 0  # back in the user bank
     else:
-        assert chip.register(0x08) == 0x01  # FIFO_CTRL3: accel, no decimation
+        # FIFO_CTRL3: gyro and accelerometer in the FIFO without decimation, or accel only
+        assert chip.register(0x08) == (0x09 if gyro else 0x01)
         assert chip.register(0x0A) == 0x26  # FIFO_CTRL5: 104 Hz, continuous
         assert chip.register(0x19) & 0x16 == 0x14  # CTRL10_C: FUNC_EN, PEDO_EN, reset released
     assert chip.pedometer_enabled
 
 
+LSB_1000DPS = 35e-3  # deg/s per LSB at ±1000 deg/s
+
+
+@pytest.mark.parametrize("gyro", [True, False])
 @pytest.mark.parametrize("model", MODELS)
-def test_samples_equal_the_trace_within_quantisation(clock, model):
+def test_samples_equal_the_trace_within_quantisation(clock, model, gyro):
     trace = ChipTrace.walking(clock(), 60.0)
     bus, chips = make_bus([(0x6A, model)], clock=clock, trace=trace, byte_time_s=22.5e-6)
-    source = _source(bus, clock)
+    source = Lsm6dsSource(bus, clock=clock, sleep=clock.sleep, gyro=gyro)
     t, acc, batches = _read(source, 20)
-    assert all(b.gyro is None for b in batches)
     assert 95 <= len(batches[5]) <= 113  # about one second per batch
-    expected, _ = trace.sample(_true_times(chips[0x6A], len(t)))
+    expected, expected_gyro = trace.sample(_true_times(chips[0x6A], len(t)))
     assert np.abs(acc - expected).max() <= LSB_4G / 2 + 1e-9
     assert len(t) == pytest.approx(20 * 104, abs=110)
+    if gyro:
+        assert all(b.gyro is not None and b.gyro.shape == b.acc.shape for b in batches)
+        measured = np.concatenate([b.gyro for b in batches])
+        assert np.abs(measured - expected_gyro).max() <= LSB_1000DPS / 2 + 1e-9
+        assert np.ptp(measured[:, 0]) > 30  # the walking sway, not zeros
+    else:
+        assert all(b.gyro is None for b in batches)
 
 
 def test_values_clip_at_full_scale(clock):
@@ -246,17 +263,44 @@ def test_a_chip_that_resets_is_reconfigured(clock, caplog):
     assert after[-1].chip_steps > before[-1].chip_steps  # cumulative across the reset
 
 
-def test_fifo_overrun_leaves_a_gap_not_fake_samples(clock, caplog):
-    bus, _ = make_bus([(0x6A, "LSM6DSOX")], clock=clock)
-    source = _source(bus, clock)
+@pytest.mark.parametrize(("model", "gyro", "held"), [
+    ("LSM6DSOX", False, 512), ("LSM6DSOX", True, 256),  # 512 tagged words, one or two a sample
+    ("LSM6DS3TR-C", False, 682), ("LSM6DS3TR-C", True, 341),  # 2046 words, 3 or 6 a sample
+])
+def test_fifo_overrun_leaves_a_gap_not_fake_samples(clock, caplog, model, gyro, held):
+    bus, _ = make_bus([(0x6A, model)], clock=clock)
+    source = Lsm6dsSource(bus, clock=clock, sleep=clock.sleep, gyro=gyro)
     first = source.read()
-    clock.advance(10.0)  # the host stalls: the 512-sample FIFO holds ~4.9 s
+    clock.advance(10.0)  # the host stalls far longer than the FIFO holds
     with caplog.at_level(logging.WARNING, "device.lsm6ds"):
         second = source.read()
     assert "FIFO overran" in caplog.text
-    assert len(second) == 512
+    assert held - 1 <= len(second) <= held  # a sample cut in half by the overrun is dropped
+    assert second.gyro is None if not gyro else len(second.gyro) == len(second)
     gap = second.t[0] - first.t[-1]
-    assert gap == pytest.approx(10.0 - 511 / 104, abs=0.02)  # 10 s later, 511 periods back
+    assert gap == pytest.approx(10.0 - (len(second) - 1) / 104, abs=0.02)  # periods back
+
+
+def _words(*slots: tuple[int, int, float]) -> bytes:
+    """Tagged FIFO words (tag sensor, TAG_CNT slot, value on every axis)."""
+    out = b""
+    for sensor, slot, value in slots:
+        head = sensor << 3 | slot << 1
+        head |= bin(head).count("1") & 1
+        out += bytes([head]) + np.full(3, value, dtype="<i2").tobytes()
+    return out
+
+
+def test_tagged_words_pair_by_time_slot(clock):
+    bus, _ = make_bus([(0x6A, "LSM6DSOX")], clock=clock)
+    source = _source(bus, clock)
+    g, a = 1, 2  # tags: gyro, accelerometer
+    # An accelerometer word whose gyro partner was lost, two whole slots, half a slot.
+    acc, gyro = source._decode_tagged(_words((a, 1, 9), (g, 2, 20), (a, 2, 2), (a, 3, 3),
+                                             (g, 3, 30), (g, 0, 40)))
+    assert acc[:, 0].tolist() == [2, 3] and gyro[:, 0].tolist() == [20, 30]
+    acc, gyro = source._decode_tagged(_words((a, 0, 4), (g, 1, 50), (a, 1, 5)))
+    assert acc[:, 0].tolist() == [4, 5] and gyro[:, 0].tolist() == [40, 50]
 
 
 def test_a_chip_that_disappears_raises_imu_unavailable(clock):
@@ -272,5 +316,5 @@ def test_close_powers_down_and_read_ends(clock):
     bus, chips = make_bus([(0x6A, "LSM6DSOX")], clock=clock)
     source = _source(bus, clock)
     source.close()
-    assert chips[0x6A].accel_odr_hz == 0
+    assert chips[0x6A].accel_odr_hz == chips[0x6A].gyro_odr_hz == 0
     assert source.read() is None

@@ -144,3 +144,31 @@ def test_run_fuzz_findings_end_in_one_line(tmp_path: Path, capsys, argv) -> None
     assert code == 2
     lines = [line for line in err.splitlines() if line.startswith("pedometer: error: ")]
     assert len(lines) == 1 and "Traceback" not in err
+
+
+def test_run_simulate_feeds_the_traces_gyro_to_the_pipeline(tmp_path: Path, monkeypatch) -> None:
+    """`run --simulate` serves gx,gy,gz through TraceSource and the runtime passes them on."""
+    from device.core.pipeline import StepPipeline
+    from device.sources import TraceSource
+
+    trace = read_trace(BACK)
+    gyro = np.column_stack([np.arange(len(trace)) % 7, np.zeros(len(trace)), np.ones(len(trace))])
+    path = tmp_path / "with_gyro.csv.gz"
+    write_trace(path, trace.t, trace.acc, gyro)
+    fed: list[tuple[int, np.ndarray | None]] = []
+    original = StepPipeline.feed
+
+    def spy(self, t, acc, gyro=None):
+        fed.append((len(t), None if gyro is None else np.array(gyro)))
+        return original(self, t, acc, gyro)
+
+    monkeypatch.setattr(StepPipeline, "feed", spy)
+    code = main(["run", "--simulate", str(path), "--speed", "0", "--display", "none",
+                 "--data-dir", str(tmp_path / "d")])
+    assert code == 0
+    assert sum(n for n, _ in fed) == len(trace)
+    assert all(g is not None and g.shape == (n, 3) for n, g in fed if n)
+    np.testing.assert_allclose(np.concatenate([g for n, g in fed if n]), gyro, atol=1e-5)
+    # and a trace without gyro columns serves None
+    source = TraceSource(trace.t, trace.acc)
+    assert source.read().gyro is None

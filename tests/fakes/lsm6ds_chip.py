@@ -469,8 +469,11 @@ class EmulatedLsm6ds(I2CTarget):
         return len(self._fifo)
 
     def samples_in_fifo(self) -> int:
-        """Accelerometer samples waiting (accelerometer-only batching)."""
-        return len(self._fifo) if self.model.tagged_fifo else len(self._fifo) // 3
+        """Accelerometer samples waiting (whole samples: one word per batched sensor, or three
+        16-bit words per sensor on the LSM6DS3TR-C)."""
+        with_acc, with_gyro = self._batching()
+        per = (int(with_acc) + int(with_gyro)) or 1
+        return len(self._fifo) // (per if self.model.tagged_fifo else 3 * per)
 
     @property
     def accel_samples_produced(self) -> int:
