@@ -87,7 +87,7 @@ def trailing(
         gap = c.index - prev.index
         if gap < p.fill_spacing * interval_cells:
             continue
-        if gap > p.trail_gap * interval_cells or c.height < p.fill_height * height:
+        if gap > p.trail_gap * interval_cells or c.height < p.trail_height * height:
             break
         steps.append(c)
         prev = c

@@ -172,7 +172,8 @@ class GaitSequence:
             return [], False  # early and small: the second bump of a slow step
         strong = cand.height > max(p.rms_factor_walking * cand.rms, p.floor_ms2)
         turning = cand.yaw_dps is not None and abs(cand.yaw_dps) >= p.turn_yaw_dps
-        if (turning and interval >= p.fill_spacing * rhythm
+        clear = self._height >= p.weak_ms2  # a faint bout (a car's bounce?): no benefit of doubt
+        if (clear and turning and interval >= p.fill_spacing * rhythm
                 and cand.height >= p.fill_height * self._height):
             # The gyro says the wearer is turning: a gentle peak in reach of the rhythm is a
             # turning step (the hip hardly rises while the body pivots).
@@ -188,7 +189,7 @@ class GaitSequence:
             self._weak = []
             self._pending = []
             return [cand], False
-        if strong and cand.height >= p.resume_height * self._height:
+        if clear and strong and cand.height >= p.resume_height * self._height:
             # After a pause or a turn, walking goes on once two steps keep a rhythm again.
             prev, self._resume = self._resume, cand
             if prev is not None:
@@ -215,7 +216,7 @@ class GaitSequence:
         if before is not None:
             held = [c for c in held if c.index < before.index]
         steps: list[Candidate] = []
-        if self._last is not None:
+        if self._last is not None and self._height >= self.params.weak_ms2:
             steps = contacts.trailing(held, self._last, self._cells(), self._height, self.params)
         if steps:
             self._pending = [c for c in self._pending if c.index > steps[-1].index]

@@ -61,5 +61,6 @@ class DetectorParams:
                                      # step where the rhythm left room for one (a turn)
     turn_yaw_dps: float = 25.0       # with a gyro: turning at least this fast about gravity,
                                      # a gentle peak in rhythm is a turning step
-    trail_steps: int = 1             # at most this many gentle steps trail a bout's end
-    trail_gap: float = 1.25          # each within this x the rhythm (gait termination)
+    trail_steps: int = 1             # at most this many gentle steps trail a bout's end, each
+    trail_gap: float = 1.25          # within this x the rhythm (gait termination) and at least
+    trail_height: float = 0.1        # this x the typical peak
