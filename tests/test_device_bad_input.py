@@ -273,3 +273,16 @@ def test_a_data_dir_without_permission_is_one_line(trace):
             assert proc.returncode == 2, proc.stderr
             line = one_line_error(proc.stderr)
             assert "pedometer: error: storage: data dir" in line and "permission" in line.lower()
+
+
+def test_progress_reads_skip_a_row_damaged_after_the_store_was_opened(tmp_path):
+    with Store(tmp_path / STORE_FILENAME) as s:
+        s.add_minutes([MinuteRow(start_utc=T0 + 60 * i, steps=100 + i, cadence_spm=100.0,
+                                 moderate=True, chip_steps=None, clock_trusted=True,
+                                 boot_id="b", mono_start=60.0 * i) for i in range(4)])
+        with sqlite3.connect(tmp_path / STORE_FILENAME) as other:  # another program's edit
+            other.execute("UPDATE minutes SET steps = 'many' WHERE seq = 2")
+        other.close()
+        _, steps, moderate = s.minute_arrays_between(T0, T0 + 3600)
+        assert steps.tolist() == [100, 102, 103] and moderate.all()
+        assert [r.seq for r in s.minutes_after(0)] == [1, 3, 4]
