@@ -36,6 +36,7 @@ BLOCK_BYTES = 1 << 20          # parsed per call: ~30 k rows (bigger blocks: mor
 MAX_LINE_CHARS = 4096          # no line of a trace is anywhere near this long
 MAX_METADATA_LINES = 1000
 MAX_SPAN_S = 31 * 86400.0      # longer spans are gaps or a broken clock, not a recording
+MAX_PER_SECOND = 20_000        # 50x the fastest supported sensor (400 Hz): a stuck clock
 _READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error)
 
 
@@ -101,6 +102,7 @@ class TraceReader:
         self.rows = 0
         self.first_t: float | None = None
         self.last_t: float | None = None
+        self._recent_t = np.empty(0)  # the last MAX_PER_SECOND timestamps
         self._file = _open_binary(self.path)
         try:
             self._line = 0  # lines consumed so far
@@ -238,6 +240,17 @@ class TraceReader:
                 f"{self.path}:{_row_line(block, first_line, row)}: time goes backwards "
                 f"({t[row]:.6f} s after {before:.6f} s)"
             )
+        # Samples within one second: a replay batches by second, so a stuck clock (or a gzip
+        # bomb of one repeated row) would otherwise make one batch of the whole file.
+        recent = np.concatenate((self._recent_t, t))
+        crowded = np.flatnonzero(recent[MAX_PER_SECOND:] - recent[:-MAX_PER_SECOND] < 1.0)
+        if crowded.size:
+            row = int(crowded[0]) + MAX_PER_SECOND - self._recent_t.size
+            raise TraceError(
+                f"{self.path}:{_row_line(block, first_line, row)}: more than {MAX_PER_SECOND} "
+                "samples within one second: the clock is stuck, or this is not a recording"
+            )
+        self._recent_t = recent[-MAX_PER_SECOND:]
         first = self.first_t if self.first_t is not None else float(t[0])
         if float(t[-1]) - first > self.max_span_s:
             row = int(np.argmax(t - first > self.max_span_s))

@@ -196,6 +196,21 @@ def test_a_span_beyond_31_days_is_refused_at_its_line(tmp_path: Path) -> None:
         read_trace(path)
 
 
+@pytest.mark.parametrize("name", ["stuck.csv", "stuck.csv.gz"])
+def test_a_stuck_clock_is_refused_at_its_line(tmp_path: Path, name: str) -> None:
+    """25,000 rows at the same instant (or a gzip bomb of one repeated row) would make one
+    endless device batch; the row that makes 20,001 in one second is named."""
+    path = tmp_path / name
+    text = "t,ax,ay,az\n" + _rows(100) + "5.0,0,0,9.8\n" * 25_000  # rows 2-101, then stuck
+    path.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    with pytest.raises(TraceError, match=r":20102: more than 20000 samples within one second"):
+        read_trace(path)
+    fine = tmp_path / "fast.csv"
+    t = np.arange(0, 3, 1 / 400.0)  # the fastest supported sensor, by far within the limit
+    write_trace(fine, t, np.tile([0.0, 0.0, 9.8], (t.size, 1)))
+    assert len(read_trace(fine)) == t.size
+
+
 def test_a_file_without_line_breaks_is_refused_early(tmp_path: Path) -> None:
     with pytest.raises(TraceError, match=":1: line longer than 4096 characters"):
         read_trace(Path("/dev/zero"))
