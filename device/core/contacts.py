@@ -34,7 +34,7 @@ def lead_in(
         gap = nxt.index - c.index
         if not (p.rhythm_low * interval_cells <= gap <= p.lead_in_s * rate_hz):
             break
-        if c.height < p.resume_height * height:
+        if c.height < p.lead_in_height * height:
             break
         lead.insert(0, c)
         nxt = c

@@ -55,7 +55,8 @@ class DetectorParams:
 
     # -- contacts: every step inside a sequence --------------------------------------------------
     lead_in_steps: int = 1           # when a bout confirms, up to this many earlier candidates
-    lead_in_s: float = 2.0           # (each within this of the next) are its first steps
+    lead_in_s: float = 2.0           # (each within this of the next, and at least this x the
+    lead_in_height: float = 0.2      # bout's typical peak) are its first steps
     fill_height: float = 0.07        # inside a bout, a gentler peak of at least this x the
     fill_spacing: float = 0.6        # typical one, this x the rhythm from its neighbours, is a
                                      # step where the rhythm left room for one (a turn)
