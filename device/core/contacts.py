@@ -92,3 +92,4 @@ def trailing(
         steps.append(c)
         prev = c
     return steps
+

@@ -234,7 +234,8 @@ class GaitSequence:
         return self.interval_s_ * self.rate_hz
 
     def _turned(self, a: Candidate, b: Candidate) -> bool:
-        """Gravity turned more than max_turn_deg between two candidates (handled, sat down)."""
+        """Gravity turned more than max_turn_deg between two candidates: the device was
+        handled (a phone into a pocket) or the wearer sat down, not a step."""
         if a.up is None or b.up is None:
             return False
         return float(a.up @ b.up) < self._cos_turn

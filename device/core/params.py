@@ -42,9 +42,9 @@ class DetectorParams:
     min_step_corr: float = 0.25      # autocorrelation of the signal at the step lag (best
                                      # within +-15 %) over a confirming run: one step's
                                      # waveform like the next
-    max_turn_deg: float = 45.0       # gravity may turn this much over a confirming run or
+    max_turn_deg: float = 35.0       # gravity may turn this much over a confirming run or
                                      # within a bout: more is a device handled or a wearer
-                                     # sitting down, not walking
+                                     # sitting down, not walking (a hip clip leans far less)
     rhythm_low: float = 0.4          # while walking: earlier than this x the rhythm is ignored
     early: float = 0.75              # ... earlier than this x the rhythm counts only if at least
     early_height: float = 0.7        # this x the bout's typical peak (a push-off bump is smaller)
