@@ -234,3 +234,15 @@ def test_trailing_takes_one_gentle_last_step_in_rhythm() -> None:
     held = [cand(10.0, 0.5), cand(31.0, 0.3), cand(60.0, 0.3)]
     assert [c.index for c in contacts.trailing(held, last, 30.0, 2.0, P)] == [31.0]
     assert contacts.trailing([cand(45.0, 0.5)], last, 30.0, 2.0, P) == []  # 1.5 x the rhythm
+
+
+def test_minutes_close_during_a_standstill_after_a_few_bumps() -> None:
+    # Two step-like bumps, then ten still minutes: the bumps are no bout, and the minutes after
+    # them must close as they pass (the device stores a row a minute), not wait for movement.
+    t, acc, _ = hip(np.array([5.0, 5.6]), np.array([2.0, 2.0]), 600.0)
+    pipe = StepPipeline()
+    closed = []
+    for i in range(0, t.size, 100):
+        closed += pipe.feed(t[i : i + 100], acc[i : i + 100]).minutes
+    assert len(closed) >= 8
+    assert sum(m.steps for m in closed) == 0

@@ -109,6 +109,15 @@ class GaitSequence:
             if self.walking_:
                 out += self._end_bout()
             self._pending = []
+        elif self._pending:
+            # Candidates that no later candidate can join in a run (nor lead into one) are let
+            # go, so that a few bumps before a long standstill do not hold the minutes open.
+            reach = max(self.params.max_step_s, self.params.lead_in_s) * self.rate_hz
+            future = processed_until - 2
+            if held_by_picker is not None:
+                future = min(future, held_by_picker)
+            if future - self._pending[-1].index > reach:
+                self._pending = []
         self.steps_ = out
         return self
 
