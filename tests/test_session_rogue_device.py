@@ -6,6 +6,7 @@ Each lie must end in one clear error on the host, with nothing wrong stored.
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -63,7 +64,8 @@ def test_a_device_that_always_says_more_cannot_keep_the_pull_going(tmp_path, mon
                                                                    host_db, lie):
     def on_pull(self, req):
         if lie == "repeats":  # the same rows again and again
-            reply = SyncSession._on_pull(self, type(req)(max(0, req.after - 10), req.limit))
+            reply = json.loads(SyncSession._on_pull(self, type(req)(max(0, req.after - 10),
+                                                                    req.limit)))
         else:  # ever new rows; its announced end always further on
             n = 1 if lie == "trickles" else req.limit
             rows = [r.__class__(**{**r.__dict__, "seq": req.after + 1 + i})
@@ -104,7 +106,7 @@ def test_a_device_that_always_says_more_cannot_keep_the_pull_going(tmp_path, mon
 
 def test_an_absurd_row_number_is_refused_and_not_stored(tmp_path, monkeypatch, host_db):
     def on_pull(self, req):
-        reply = SyncSession._on_pull(self, req)
+        reply = json.loads(SyncSession._on_pull(self, req))
         if reply["rows"]:
             reply["rows"][-1][0] = 2**62
             reply["last_seq"] = 2**62

@@ -181,7 +181,7 @@ class SyncSession:
             return channel.seal(MsgType.ERROR, rid, {"code": ErrorCode.INTERNAL.value,
                                                      "message": "reply too large"})
 
-    def _answer(self, frame: Frame, sealed: bool) -> tuple[int, dict[str, Any]]:
+    def _answer(self, frame: Frame, sealed: bool) -> tuple[int, dict[str, Any] | bytes]:
         """(reply type, reply body) for one request; every failure is an ERROR body."""
         try:
             return reply_type(frame.msg_type), self._dispatch(frame, sealed)
@@ -236,7 +236,7 @@ class SyncSession:
 
     # -- dispatch -------------------------------------------------------------------------------
 
-    def _dispatch(self, frame: Frame, sealed: bool) -> dict[str, Any]:
+    def _dispatch(self, frame: Frame, sealed: bool) -> dict[str, Any] | bytes:
         if frame.version not in SUPPORTED_VERSIONS:
             raise ProtocolError(ErrorCode.VERSION, version_mismatch(frame.version))
         if frame.msg_type not in _KNOWN_TYPES:
@@ -382,20 +382,21 @@ class SyncSession:
             self._safe_config_changed(after)
         return {"reanchored": reanchored, "clock_trusted": self.clock.trusted()}
 
-    def _on_pull(self, req: messages.Pull) -> dict[str, Any]:
+    def _on_pull(self, req: messages.Pull) -> bytes:
+        """The page as encoded JSON (encoded once: it is also how its size is checked)."""
         after, limit = req.after, req.limit
         rows = self.store.minutes_after(after, limit)
         last = self.store.last_seq()
+        acked = self.store.acknowledged_seq()
         while True:
-            reply = {**encode_rows(rows), "last_seq": last,
-                     "acked_seq": self.store.acknowledged_seq(),
-                     "more": bool(rows) and rows[-1].seq < last}
-            if len(encode_json(reply)) + OVERHEAD <= MAX_PAYLOAD or len(rows) <= 1:
+            raw = encode_json({**encode_rows(rows), "last_seq": last, "acked_seq": acked,
+                               "more": bool(rows) and rows[-1].seq < last})
+            if len(raw) + OVERHEAD <= MAX_PAYLOAD or len(rows) <= 1:
                 break
             rows = rows[: max(1, len(rows) // 2)]
         # the host may acknowledge what it holds: what it asked after, and what it was sent
         self._sent_high = max(self._sent_high, min(after, last), rows[-1].seq if rows else 0)
-        return reply
+        return raw
 
     def _on_ack(self, req: messages.Ack) -> dict[str, Any]:
         seq = req.seq
