@@ -9,8 +9,8 @@ Note: the driver soft-resets the gauge when it connects (its ``__init__``); the 
 ModelGauge then re-estimates the charge from the cell voltage within about a second, so a service
 restart costs no accuracy worth showing on a 128x64 screen.
 
-`SimulatedBattery` is the simulation's battery (demo, `pedometer run --simulate`): charged each
-night, drained through the day.
+`SimulatedBattery` is the simulation's battery (the demo): drained through the day, charged each
+night.
 """
 
 from __future__ import annotations
@@ -125,8 +125,8 @@ class FuelGauge:
 
 
 class SimulatedBattery:
-    """A battery for simulations: full at `charged_at` (local hour) each day, then draining at
-    `drain_per_hour` % an hour, never below `floor` (it goes on the charger at night).
+    """A battery for simulations: full at `charged_at` (local hour), draining `drain_per_hour` %
+    an hour until `on_charger` (local hour), then charging back to full by `charged_at`.
 
     wall: UTC seconds now; tz: the wearer's zone (for the hour of the day).
     """
@@ -136,23 +136,28 @@ class SimulatedBattery:
         wall: Callable[[], float],
         tz: Callable[[], dt.tzinfo] | dt.tzinfo = dt.UTC,
         charged_at: float = 7.0,
+        on_charger: float = 22.0,
         drain_per_hour: float = 5.0,
-        floor: float = 12.0,
     ) -> None:
         self.wall = wall
         self.tz = tz
         self.charged_at = charged_at
+        self.on_charger = on_charger
         self.drain_per_hour = drain_per_hour
-        self.floor = floor
 
     def read(self) -> BatteryReading:
         tz = self.tz() if callable(self.tz) else self.tz
         local = dt.datetime.fromtimestamp(self.wall(), tz)
         hours = (local.hour + local.minute / 60 - self.charged_at) % 24
-        percent = max(self.floor, 100.0 - self.drain_per_hour * hours)
+        day_hours = (self.on_charger - self.charged_at) % 24
+        lowest = 100.0 - self.drain_per_hour * day_hours
+        if hours <= day_hours:
+            percent, rate = 100.0 - self.drain_per_hour * hours, -self.drain_per_hour
+        else:  # on the charger overnight
+            rate = (100.0 - lowest) / (24 - day_hours)
+            percent = lowest + rate * (hours - day_hours)
         volts = 3.5 + 0.7 * percent / 100
-        return BatteryReading(percent=round(percent, 1), volts=round(volts, 3),
-                              rate=-self.drain_per_hour)
+        return BatteryReading(percent=round(percent, 1), volts=round(volts, 3), rate=rate)
 
 
 def battery_summary(store: Any, now_utc: float) -> dict[str, float] | None:

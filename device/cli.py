@@ -427,16 +427,17 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
         help="the whole product on one computer: a simulated wearer, the device, hostsync",
-        description="A simulated wearer walks on several days (a real recording played through "
-                    "the device pipeline); the device stores minutes and draws its screens to a "
-                    "GIF; the real hostsync command pairs over a virtual USB cable (two "
-                    "pseudo-terminals), pulls the data, sets a plan and writes the weekly report.",
+        description="A simulated wearer follows a walking plan for four weeks up to now (a real "
+                    "recording played through the device pipeline); the device stores minutes "
+                    "and its screens go into a GIF; the real hostsync command pairs over a "
+                    "virtual USB cable (two pseudo-terminals), pulls the data and writes the "
+                    "weekly report.",
     )
     p.add_argument("--out", type=Path, default=Path("walkcoach-demo"), metavar="DIR",
                    help="where the device data, host database, GIF and report go "
                         "(default: %(default)s)")
-    p.add_argument("--days", type=int, default=5, metavar="N",
-                   help="days of walking to simulate, 1-7 (default %(default)s)")
+    p.add_argument("--days", type=int, default=None, metavar="N",
+                   help="simulate only the last N days of the four weeks, 1-28 (default: all)")
     p.set_defaults(func=cmd_demo)
 
 
@@ -444,8 +445,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _require_extra("demo", "sim,host", DEMO_MODULES)
     from device.demo import run_demo
 
-    if not 1 <= args.days <= 7:
-        raise UserError("--days must be between 1 and 7")
+    if args.days is not None and not 1 <= args.days <= 28:
+        raise UserError("--days must be between 1 and 28")
     if (args.out / "device").exists() or (args.out / "host.sqlite3").exists():
         raise UserError(f"{args.out} already holds a demo; remove it or pass --out NEWDIR")
     from device.app import prepare_data_dir

@@ -102,7 +102,7 @@ class DeviceRuntime:
         if len(batch) == 0:
             return []
         self._ensure_pipeline()
-        self._follow_clock()
+        clock_changed = self._follow_clock()
         self.poll_battery()
         if batch.chip_steps is not None:
             self._chip_total = int(batch.chip_steps)
@@ -111,8 +111,8 @@ class DeviceRuntime:
         out = self.pipeline.feed(batch.t, batch.acc, batch.gyro)  # type: ignore[union-attr]
         self.steps_total += out.step_times_s.size
         self._store_minutes(out.minutes)
-        if out.minutes or out.step_times_s.size:
-            self.refresh()
+        if out.minutes or out.step_times_s.size or clock_changed:
+            self.refresh(force=clock_changed)  # a host set the clock: 'Clock not set' goes now
         return out.minutes
 
     def flush(self) -> list[MinuteSummary]:
@@ -141,16 +141,18 @@ class DeviceRuntime:
             self._trusted = self.clock.trusted()
             self.pipeline = StepPipeline(self.config.threshold_spm, offset_s=self._offset)
 
-    def _follow_clock(self) -> None:
-        """When a host sets the clock, later minutes use the host's time."""
+    def _follow_clock(self) -> bool:
+        """When a host sets the clock, later minutes use the host's time. True if it changed."""
         trusted = self.clock.trusted()
         if trusted == self._trusted and trusted is False:
-            return
+            return False
         offset = self.clock.utc_now() - self.clock.monotonic()
         if trusted != self._trusted or abs(offset - self._offset) > 1.0:
             self.pipeline.aggregator.rebase(offset)  # type: ignore[union-attr]
             self._offset = offset
             self._trusted = trusted
+            return True
+        return False
 
     def _store_minutes(self, minutes: list[MinuteSummary]) -> None:
         for m in minutes:

@@ -133,17 +133,19 @@ def test_a_charging_battery_at_3_percent_does_not_shut_down(tmp_path: Path) -> N
     assert runtime.shutdown_reason is None and runtime.status().battery_charging
 
 
-def test_simulated_battery_is_full_in_the_morning_and_drains_through_the_day() -> None:
+def test_simulated_battery_drains_by_day_and_charges_at_night() -> None:
     import datetime as dt
 
     day = dt.datetime(2026, 3, 2, tzinfo=dt.UTC).timestamp()
     battery = SimulatedBattery(lambda: now, dt.UTC)
     now = day + 7 * 3600
-    assert battery.read().percent == 100.0
+    assert battery.read().percent == 100.0 and not battery.read().charging
     now = day + 17 * 3600
     assert battery.read().percent == 50.0
-    now = day + 23.5 * 3600
-    assert battery.read().percent == 17.5
+    now = day + 22 * 3600
+    assert battery.read().percent == 25.0
+    now = day + 26.5 * 3600  # 02:30 on the charger
+    assert battery.read().charging and battery.read().percent == 62.5
 
 
 def test_hostsync_status_shows_the_battery(paired_cli, device) -> None:  # noqa: F811

@@ -127,6 +127,10 @@ class DisplayController:
         self._last_sent: tuple[str, View] | None = None
         self._seen_pairing_code: str | None = None
         self.frames_sent = 0
+        #: When a list, every frame sent is appended as (monotonic now, screen, view): the demo
+        #: builds its GIF and checks the days it showed from it.
+        self.frame_log: list[tuple[float, str, View]] | None = None
+        self._now = 0.0
 
     # -- inputs (any thread) ------------------------------------------------------------------
 
@@ -199,6 +203,7 @@ class DisplayController:
                 self._awake = False
             if not self._awake:
                 return False
+            self._now = now
             if wall is None and self.wall_clock is not None:
                 wall = self.wall_clock()
             return self._render(wall)
@@ -274,4 +279,6 @@ class DisplayController:
             self._viewport.refresh()
         self._last_sent = fingerprint
         self.frames_sent += 1
+        if self.frame_log is not None:
+            self.frame_log.append((self._now, self._screen, view))
         return True

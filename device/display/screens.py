@@ -121,6 +121,7 @@ class WeekView:
 @dataclass(frozen=True)
 class DaysView:
     rows: tuple[tuple[str, int, int], ...]  # (day label, brisk minutes, steps), oldest first
+    dates: tuple[dt.date | None, ...] = ()  # the day of each row (what the labels abbreviate)
 
 
 @dataclass(frozen=True)
@@ -328,9 +329,10 @@ def make_view(
             today_index=today,
         )
     if screen == "days":
-        rows = []
+        rows, dates = [], []
         for record in tuple(status.history)[-7:]:
             day = getattr(record, "day", None)
+            dates.append(day if isinstance(day, dt.date) else None)
             label = f"{_WEEKDAY_SHORT[day.weekday()]} {day.day}" if isinstance(day, dt.date) else ""
             rows.append(
                 (
@@ -339,7 +341,7 @@ def make_view(
                     _count(getattr(record, "steps", 0), MAX_STEPS),
                 )
             )
-        return DaysView(rows=tuple(rows))
+        return DaysView(rows=tuple(rows), dates=tuple(dates))
     if screen == "today":
         cadence, threshold, brisk = _brisk(status)
         return TodayView(
