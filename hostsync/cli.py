@@ -22,7 +22,7 @@ from typing import Any
 from device.config import PLAN_MAX_WEEKS, ConfigError, PlanWeek, WearerConfig, check_timezone
 from hostsync import options
 from hostsync.db import DB_FILENAME, HostDB, HostDBError, default_db_path
-from hostsync.dbfile import describe
+from hostsync.dbfile import describe, keep_private
 from hostsync.discover import DiscoveryError, choose_port
 from hostsync.link import AuthError, DeviceError, DeviceLink, HostSession, LinkError
 from hostsync.pull import ClockJump, DeviceReset, sync_device
@@ -104,6 +104,8 @@ def open_db(args: argparse.Namespace) -> HostDB:
     path = Path(args.db) if args.db else default_db_path()
     if path.is_dir():
         path = path / DB_FILENAME
+    if not args.db and not os.environ.get("HOSTSYNC_DB"):
+        keep_private(path.parent)  # hostsync's own folder: 0700 even if an older one made it
     return HostDB(path)
 
 

@@ -50,6 +50,14 @@ def make_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
 
 
+def keep_private(folder: Path) -> None:
+    """Narrow an existing folder of hostsync's own to 0700 (best effort: not ours to fail on)."""
+    with contextlib.suppress(OSError):
+        st = folder.stat()
+        if stat.S_ISDIR(st.st_mode) and st.st_mode & 0o077 and st.st_uid == os.getuid():
+            os.chmod(folder, 0o700)
+
+
 def open_connection(path: Path, busy_timeout_s: float | None = None) -> sqlite3.Connection:
     """A WAL, synchronous=FULL connection to `path`, checked readable; HostDBError if not.
     busy_timeout_s: how long to wait for a lock held by another program (BUSY_TIMEOUT_S)."""

@@ -245,3 +245,17 @@ def test_a_directory_where_the_database_should_be_is_one_line(tmp_path):
     (tmp_path / "x.sqlite3").mkdir()
     with pytest.raises(HostDBError, match="not a file"):
         HostDB(tmp_path / "x.sqlite3")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG_DATA_HOME places the default on Linux")
+def test_the_default_folder_is_made_or_narrowed_to_0700(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("HOSTSYNC_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert main(["devices"]) == 0
+    folder = tmp_path / "data" / "hostsync"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "hostsync.sqlite3").stat().st_mode) == 0o600
+    os.chmod(folder, 0o755)  # as an older hostsync left it
+    assert main(["devices"]) == 0
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert "No devices yet" in capsys.readouterr().out
