@@ -251,7 +251,11 @@ def _as_unprivileged(cmd: list[str]) -> list[str] | None:
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         return None
-    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = subprocess.run([*prefix, sys.executable, "-c", "import device, hostsync"],
+                           cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                           capture_output=True, timeout=60)
+    return [*prefix, *cmd] if probe.returncode == 0 else None  # nobody may not reach python
 
 
 def test_a_data_dir_without_permission_is_one_line(trace):

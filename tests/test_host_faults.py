@@ -141,8 +141,13 @@ def _as_unprivileged(cmd: list[str]) -> list[str] | None:
     if os.geteuid() != 0:
         return cmd
     setpriv = shutil.which("setpriv")
-    return None if setpriv is None else [setpriv, "--reuid=65534", "--regid=65534",
-                                         "--clear-groups", *cmd]
+    if setpriv is None:
+        return None
+    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = subprocess.run([*prefix, sys.executable, "-c", "import device, hostsync"],
+                           cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                           capture_output=True, timeout=60)
+    return [*prefix, *cmd] if probe.returncode == 0 else None  # nobody may not reach python
 
 
 def test_a_database_this_user_may_only_read_is_one_line_or_works(tmp_path):
