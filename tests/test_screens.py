@@ -27,6 +27,7 @@ from device.display.render_all import (
     sample_status,
     screen_image,
 )
+from device.history import DayRecord
 from device.status import DeviceStatus
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -210,7 +211,7 @@ def test_layout_check_detects_clipping_and_overlap() -> None:
 counts = st.one_of(st.integers(-10, 2_000_000), st.floats(allow_nan=True, allow_infinity=True))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     minutes=counts,
     goal=counts,
@@ -221,9 +222,14 @@ counts = st.one_of(st.integers(-10, 2_000_000), st.floats(allow_nan=True, allow_
     today=st.integers(-3, 9),
     label=st.text(max_size=80),
     code=st.one_of(st.none(), st.text(min_size=1, max_size=20)),
+    battery=st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
+    charging=st.booleans(),
+    trusted=st.booleans(),
+    history=st.lists(st.tuples(st.integers(0, 10**7), st.integers(0, 100_000)), max_size=9),
 )
 def test_any_values_render_inside_the_screen(
-    minutes, goal, steps, streak, cadence, days, today, label, code
+    minutes, goal, steps, streak, cadence, days, today, label, code, battery, charging, trusted,
+    history,
 ) -> None:
     progress = WeekProgress(
         dt.date(2026, 3, 9), goal, minutes, tuple(days), today, steps, minutes, goal, streak
@@ -233,10 +239,19 @@ def test_any_values_render_inside_the_screen(
         wearer_label=label,
         pairing_code=code,
         last_sync=WALL,
-        clock_trusted=True,
+        clock_trusted=trusted,
+        sensor_problem=label or None,  # free text on the detail page too
+        battery_percent=battery,
+        battery_charging=charging,
+        history=tuple(
+            DayRecord(dt.date(2026, 3, 12) - dt.timedelta(days=len(history) - 1 - i), s, m)
+            for i, (s, m) in enumerate(history)
+        ),
     )
-    for screen in screens.ALL_SCREENS:
-        view = screens.make_view(screen, progress, status, WALL)
+    pages = screens.detail_pages(status)
+    for screen, page in [(s, 0) for s in screens.ALL_SCREENS] + [("detail", p) for p in
+                                                                  range(1, pages)]:
+        view = screens.make_view(screen, progress, status, WALL, page)
         problems = _layout_problems(view)
         # Only the free-text fields (label, pairing code) may be cut short; nothing may overflow.
         assert not [p for p in problems if "leaves" in p], problems
