@@ -302,3 +302,35 @@ def test_connect_helper_still_refuses_everything_before_login(paired):
             session.link.request(msg_type, body)
         assert exc.value.code == "not_authenticated"
     session.link.close()
+
+
+def test_an_old_hostsync_is_told_to_update(tmp_path):
+    dev = start_device(tmp_path)
+    try:
+        with serial.serial_for_url(dev.bridge.host_path, timeout=0.05) as port:
+            old_hello = encode_frame(MsgType.HELLO, 7, {"versions": [1], "host": "hostsync"},
+                                     version=1)
+            (reply,) = raw_exchange(port, old_hello, 1)
+        assert reply.msg_type == MsgType.ERROR
+        body = reply.json()
+        assert body["code"] == "version" and body["message"].endswith("update hostsync")
+    finally:
+        dev.close()
+
+
+def test_an_old_walk_coach_is_a_clear_line_on_the_host(tmp_path, monkeypatch):
+    import device.sync.agent as agent_module
+
+    class OldDevice(SyncSession):
+        def handle(self, event):  # a version-1 device refuses every version-2 frame
+            return agent_module.encode_error(
+                event.request_id, agent_module.ErrorCode.VERSION,
+                "protocol version 2 is not supported; this device speaks version 1")
+
+    monkeypatch.setattr(agent_module, "SyncSession", OldDevice)
+    dev = start_device(tmp_path)
+    try:
+        with pytest.raises(LinkError, match="Update hostsync or the Walk Coach"):
+            connect(dev)
+    finally:
+        dev.close()
