@@ -52,6 +52,8 @@ def make_folder(folder: Path) -> None:
 
 def keep_private(folder: Path) -> None:
     """Narrow an existing folder of hostsync's own to 0700 (best effort: not ours to fail on)."""
+    if not hasattr(os, "getuid"):  # Windows: the user's profile folder is private already
+        return
     with contextlib.suppress(OSError):
         st = folder.stat()
         if stat.S_ISDIR(st.st_mode) and st.st_mode & 0o077 and st.st_uid == os.getuid():
