@@ -149,6 +149,8 @@ def test_make_device_id_keeps_its_board_and_renews_on_another(tmp_path):
         assert first == "WC-A1B2C3D4" and make_device_id(store, BOARD_A) == first
         assert identity.store_id(store) == sid
         store.set_meta(identity.META_SECRET, "ab" * 32)
+        assert make_device_id(store, "") == first  # an unreadable serial is not a move
+        assert store.get_meta(identity.META_SECRET) == "ab" * 32
         moved = make_device_id(store, BOARD_B)
         assert moved == "WC-E5F60718" and identity.store_id(store) != sid
         assert store.get_meta(identity.META_SECRET) is None

@@ -53,8 +53,9 @@ def bind_to_board(store: Store, board_serial: str | None) -> str:
     board = board_serial or ""
     existing = store.get_meta(META_DEVICE_ID)
     bound = store.get_meta(META_BOARD)
-    if existing and (bound is None or bound == board):
-        if bound is None:  # made before boards were recorded: it was made here
+    # an unreadable serial (board "") never counts as another board: it would unpair the device
+    if existing and (bound is None or bound == board or not board):
+        if bound is None and board:  # made before boards were recorded: it was made here
             store.set_meta(META_BOARD, board)
         store_id(store)
         return existing
