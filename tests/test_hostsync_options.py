@@ -72,6 +72,7 @@ def _run(capsys, argv: list[str]) -> tuple[int, str, str]:
                          ids=[f"{' '.join(w)} {a.option_strings[-1]}" for w, a in COMMANDS])
 def test_odd_values_of_every_option_give_one_line(tmp_path, capsys, monkeypatch, words, action):
     monkeypatch.setattr("sys.stdin", open("/dev/null"))  # noqa: SIM115 - closed by pytest
+    monkeypatch.chdir(tmp_path)  # --db=nan makes a database called 'nan': here, not in the repo
     base = ["--port", str(tmp_path / "ttyACM9"), "--db", str(tmp_path / "host.sqlite3")]
     option = action.option_strings[-1]
     for value in ODD_VALUES if not action.choices else [*ODD_VALUES, "MINUTES"]:
