@@ -9,7 +9,10 @@ length; :func:`replay` does the same for a trace already in memory.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,10 +168,58 @@ def replay_file(
     ``progress`` is called after every block with the share of the file read so far.
     """
     with TraceReader(path) as reader:
-        chunks: Iterable[TraceChunk] = reader.chunks()
+        ahead = read_ahead(reader.chunks())
+        chunks: Iterable[TraceChunk] = ahead
         if progress is not None:
-            chunks = _reporting(chunks, lambda: progress(reader.fraction_read()))
-        return replay_chunks(chunks, threshold_spm, batch_s, params)
+            chunks = _reporting(ahead, lambda: progress(reader.fraction_read()))
+        try:
+            return replay_chunks(chunks, threshold_spm, batch_s, params)
+        finally:
+            ahead.close()  # stop the reader thread before the file closes
+
+
+def read_ahead(chunks: Iterator[TraceChunk], depth: int = 2) -> Iterator[TraceChunk]:
+    """The same chunks, read by a helper thread up to ``depth`` blocks ahead.
+
+    pyarrow parses without the GIL, so on a second core the next block is read while the
+    pipeline works on this one. At most ``depth`` blocks wait, so memory stays bounded; an
+    error in the reader is raised here, at the point of the stream where it happened.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        ready.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(end)
+        except BaseException as exc:  # handed to the consumer, raised there
+            ready.put(exc)
+
+    worker = threading.Thread(target=produce, name="trace-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting to put, then let it finish
+            with contextlib.suppress(queue.Empty):
+                ready.get(timeout=0.1)
+        worker.join()
 
 
 def _reporting(chunks: Iterable[TraceChunk], report: Callable[[], None]) -> Iterator[TraceChunk]:

@@ -172,3 +172,27 @@ def test_run_simulate_feeds_the_traces_gyro_to_the_pipeline(tmp_path: Path, monk
     # and a trace without gyro columns serves None
     source = TraceSource(trace.t, trace.acc)
     assert source.read().gyro is None
+
+
+def test_read_ahead_keeps_order_raises_reader_errors_and_stops_early() -> None:
+    import threading
+
+    from device.replay import read_ahead
+    from device.trace import TraceChunk, TraceError
+
+    def chunks(n: int, fail_at: int | None = None):
+        for i in range(n):
+            if i == fail_at:
+                raise TraceError(f"bad block {i}")
+            yield TraceChunk(t=np.array([float(i)]), acc=np.zeros((1, 3)), gyro=None)
+
+    assert [float(c.t[0]) for c in read_ahead(chunks(50))] == list(range(50))
+    seen = []
+    with pytest.raises(TraceError, match="bad block 7"):
+        for c in read_ahead(chunks(50, fail_at=7)):
+            seen.append(float(c.t[0]))
+    assert seen == list(range(7))  # everything before the error, in order
+    ahead = read_ahead(chunks(10_000))
+    next(ahead)
+    ahead.close()  # a consumer that stops early leaves no thread behind
+    assert not any(t.name == "trace-reader" for t in threading.enumerate())
