@@ -110,7 +110,8 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = (
-    "seq, start_utc, steps, cadence_spm, moderate, chip_steps, clock_trusted, boot_id, mono_start"
+    "seq, start_utc, steps, cadence_spm, moderate, chip_steps, clock_trusted, boot_id, mono_start, "
+    "CASE WHEN typeof(battery_percent) IN ('real', 'integer') THEN battery_percent END"
 )
 
 
@@ -137,6 +138,7 @@ def _row(r: tuple) -> MinuteRow:
         clock_trusted=bool(r[6]),
         boot_id=r[7],
         mono_start=r[8],
+        battery_percent=r[9] if len(r) > 9 else None,
     )
 
 

@@ -91,7 +91,9 @@ _M2_STORE_EPOCHS = [
     "ALTER TABLE devices ADD COLUMN store_id TEXT",  # the store it holds now (last HELLO)
     "UPDATE devices SET store_id = '' WHERE device_id IN (SELECT device_id FROM stores)",
 ]
-MIGRATIONS = (_M1_ORIGINAL, _M2_STORE_EPOCHS)
+# The fuel gauge's charge at each minute (null from devices without one).
+_M3_BATTERY = ["ALTER TABLE minutes ADD COLUMN battery_percent REAL"]
+MIGRATIONS = (_M1_ORIGINAL, _M2_STORE_EPOCHS, _M3_BATTERY)
 SCHEMA_VERSION = len(MIGRATIONS)
 #: The highest seq the host accepts (JavaScript-safe; a device writing a minute a millisecond
 #: would need 285,000 years to reach it), so a broken or hostile device cannot park the cursor
@@ -295,10 +297,11 @@ class HostDB:
                        "VALUES (?, ?, ?)", (device_id, store_id, time.time()))
             db.executemany(
                 "INSERT OR IGNORE INTO minutes (device_id, store_id, seq, start_utc, steps, "
-                "cadence_spm, moderate, chip_steps, clock_trusted, boot_id, mono_start) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "cadence_spm, moderate, chip_steps, clock_trusted, boot_id, mono_start, "
+                "battery_percent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(device_id, store_id, r.seq, r.start_utc, r.steps, r.cadence_spm,
-                  int(r.moderate), r.chip_steps, int(r.clock_trusted), r.boot_id, r.mono_start)
+                  int(r.moderate), r.chip_steps, int(r.clock_trusted), r.boot_id, r.mono_start,
+                  getattr(r, "battery_percent", None))
                  for r in rows],
             )
             db.execute("UPDATE stores SET cursor = MAX(cursor, ?) WHERE device_id = ? AND "
@@ -320,10 +323,11 @@ class HostDB:
         return [
             MinuteRow(start_utc=r[1], steps=r[2], cadence_spm=r[3], moderate=bool(r[4]),
                       chip_steps=r[5], clock_trusted=bool(r[6]), boot_id=r[7], mono_start=r[8],
-                      seq=r[0])
+                      seq=r[0], battery_percent=r[9])
             for r in self._db.execute(
                 "SELECT m.seq, m.start_utc, m.steps, m.cadence_spm, m.moderate, m.chip_steps, "
-                "m.clock_trusted, m.boot_id, m.mono_start FROM minutes m LEFT JOIN stores s "
+                "m.clock_trusted, m.boot_id, m.mono_start, m.battery_percent "
+                "FROM minutes m LEFT JOIN stores s "
                 "ON s.device_id = m.device_id AND s.store_id = m.store_id "
                 f"WHERE {where} ORDER BY s.first_seen, m.store_id, m.seq",
                 args,

@@ -173,3 +173,41 @@ def test_selftest_finds_the_gauge_or_says_what_is_wrong() -> None:
     assert ok.ok and ok.detail == "MAX17048 at 0x36: 81 %, 4.03 V, charging"
     missing = check_battery(HardwareConfig(), FuelGauge(FakeI2CBus()))
     assert not missing.ok and missing.detail.startswith("no battery gauge answers at 0x36")
+
+
+def test_the_charge_goes_over_sync_into_the_report(paired_cli, device, tmp_path) -> None:  # noqa: F811
+    """Each minute's charge travels with the minute (an optional column) to the host's report."""
+    from hostsync.db import HostDB
+    from tests.sync_harness import DEVICE_ID, make_rows
+
+    now = int(time.time()) // 60 * 60
+    rows = [dataclasses.replace(r, start_utc=now - 60 * (40 - i), clock_trusted=True,
+                                battery_percent=None if i < 10 else 90.0 - i)
+            for i, r in enumerate(make_rows(40))]
+    device.store.add_minutes(rows)
+    code, _out, _err = paired_cli("pull")
+    assert code == 0
+    with HostDB(paired_cli.db) as db:
+        pulled = db.rows(DEVICE_ID)
+    assert [r.battery_percent for r in pulled] == [r.battery_percent for r in rows]
+    code, _out, _err = paired_cli("report", "--out", str(tmp_path / "rep"))
+    assert code == 0
+    page = next((tmp_path / "rep").glob("*.html")).read_text(encoding="utf-8")
+    assert "Battery: 51 % at the last minute recorded, lowest 51 % in its last 7 days." in page
+
+
+def test_rows_without_the_battery_column_are_still_accepted() -> None:
+    from device.store import MinuteRow
+    from device.sync.protocol import ROW_COLUMNS_NO_BATTERY, ProtocolError, decode_rows
+
+    old = {"columns": list(ROW_COLUMNS_NO_BATTERY), "boots": ["b"],
+           "rows": [[1, 1_700_000_040, 12, 12.0, 0, None, 1, 0, 5.0]]}
+    assert decode_rows(old) == [MinuteRow(1_700_000_040, 12, 12.0, False, None, True, "b", 5.0, 1)]
+    new = {**old, "columns": [*ROW_COLUMNS_NO_BATTERY, "battery_percent"]}
+    for bad in ("x", 101, -1, True):
+        new["rows"] = [[1, 1_700_000_040, 12, 12.0, 0, None, 1, 0, 5.0, bad]]
+        with pytest.raises(ProtocolError, match="battery_percent"):
+            decode_rows(new)
+    new["rows"] = [[1, 1_700_000_040, 12, 12.0, 0, None, 1, 0, 5.0]]  # a value missing
+    with pytest.raises(ProtocolError, match="9 values for 10 columns"):
+        decode_rows(new)

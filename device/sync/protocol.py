@@ -333,7 +333,9 @@ class FrameDecoder:
 # -- minute rows on the wire -----------------------------------------------------------------
 
 ROW_COLUMNS = ("seq", "start_utc", "steps", "cadence_spm", "moderate", "chip_steps",
-               "clock_trusted", "boot", "mono_start")
+               "clock_trusted", "boot", "mono_start", "battery_percent")
+#: What firmware before the battery gauge sends; still accepted.
+ROW_COLUMNS_NO_BATTERY = ROW_COLUMNS[:9]
 
 
 def encode_rows(rows: list[Any]) -> dict[str, Any]:
@@ -342,9 +344,11 @@ def encode_rows(rows: list[Any]) -> dict[str, Any]:
     out = []
     for r in rows:
         b = boots.setdefault(r.boot_id, len(boots))
+        battery = getattr(r, "battery_percent", None)
         out.append([r.seq, r.start_utc, r.steps, round(float(r.cadence_spm), 3),
                     1 if r.moderate else 0, r.chip_steps, 1 if r.clock_trusted else 0, b,
-                    round(float(r.mono_start), 3)])
+                    round(float(r.mono_start), 3),
+                    None if battery is None else round(float(battery), 1)])
     return {"columns": list(ROW_COLUMNS), "boots": list(boots), "rows": out}
 
 
@@ -353,11 +357,21 @@ def decode_rows(body: dict[str, Any]) -> list[Any]:
     from device.store import MinuteRow
 
     try:
-        if list(body["columns"]) != list(ROW_COLUMNS):
+        columns = list(body["columns"])
+        if columns not in (list(ROW_COLUMNS), list(ROW_COLUMNS_NO_BATTERY)):
             raise ValueError(f"unexpected columns {body['columns']!r}")
         boots = [str(b) for b in body["boots"]]
         rows = []
-        for seq, start, steps, cad, mod, chip, trusted, boot, mono in body["rows"]:
+        for values in body["rows"]:
+            if len(values) != len(columns):
+                raise ValueError(f"a row has {len(values)} values for {len(columns)} columns")
+            seq, start, steps, cad, mod, chip, trusted, boot, mono = values[:9]
+            battery = values[9] if len(values) > 9 else None
+            if battery is not None and (
+                not isinstance(battery, int | float) or isinstance(battery, bool)
+                or not 0 <= battery <= 100
+            ):
+                raise ValueError("battery_percent must be a number from 0 to 100 or null")
             for v in (seq, start, steps):
                 if not isinstance(v, int) or isinstance(v, bool):
                     raise ValueError("seq, start_utc and steps must be integers")
@@ -366,7 +380,8 @@ def decode_rows(body: dict[str, Any]) -> list[Any]:
             rows.append(MinuteRow(start_utc=start, steps=steps, cadence_spm=float(cad),
                                   moderate=bool(mod), chip_steps=chip,
                                   clock_trusted=bool(trusted), boot_id=boots[boot],
-                                  mono_start=float(mono), seq=seq))
+                                  mono_start=float(mono), seq=seq,
+                                  battery_percent=None if battery is None else float(battery)))
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"malformed rows: {exc}") from None
     return rows
