@@ -196,3 +196,17 @@ def test_read_ahead_keeps_order_raises_reader_errors_and_stops_early() -> None:
     next(ahead)
     ahead.close()  # a consumer that stops early leaves no thread behind
     assert not any(t.name == "trace-reader" for t in threading.enumerate())
+
+
+def test_progress_goes_to_a_terminals_stderr_only(tmp_path: Path, capsys, monkeypatch) -> None:
+    study = _study(tmp_path)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    assert main(["replay", "--jsonl", str(study)]) == 0
+    out, err = capsys.readouterr()
+    assert "[1/2] samsung_dario_hard_frontpocket_2.csv.gz 100 %" in err
+    assert "[2/2] samsung_dario_hard_backpocket_1.csv.gz 100 %" in err
+    assert err.endswith("\r\033[K")  # the progress line is cleared when done
+    assert len(out.splitlines()) == 2 and "%" not in out
+    assert main(["replay", "--jsonl", str(BACK)]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["trace"] == str(BACK) and "replaying" in err
