@@ -62,7 +62,7 @@ STEADY_WALKS: tuple[tuple[tuple[int, float, int], ...], ...] = (
 POTTERING = ((7.75, 90.0), (8.5, 100.0), (11.0, 60.0), (12.5, 100.0), (14.0, 80.0),
              (16.25, 100.0), (18.75, 90.0), (19.75, 70.0))
 POTTER_SPEED = 0.6  # the recording slowed down: a shuffle about the house
-SAMPLE_STEP = 2  # every 2nd sample of the 211 Hz recording: about 105 Hz, as the chip gives
+SAMPLE_STEP = 4  # every 4th sample of the 211 Hz recording: about 53 Hz (the sampler makes 50)
 TOUR_HOUR = 20.5  # the wearer looks at the screens on Sunday evening
 PRESS_EVERY_S = 4.0
 IDLE_TIMEOUT_S = 20.0

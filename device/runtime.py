@@ -95,6 +95,7 @@ class DeviceRuntime:
         self.shutdown_reason: str | None = None  # set when the battery is empty: stop cleanly
         self._last_battery = -math.inf
         self.history: tuple = ()  # the last 7 local days, for the screens
+        self._arrays: tuple = (np.zeros(0, np.int64),) * 2 + (np.zeros(0, bool),)
 
     # -- the loop body -------------------------------------------------------------------------
     def process(self, batch: ImuBatch) -> list[MinuteSummary]:
@@ -244,8 +245,10 @@ class DeviceRuntime:
             start = np.concatenate([start, [r.start_utc for r in pending]])
             steps = np.concatenate([steps, [r.steps for r in pending]])
             moderate = np.concatenate([moderate, [r.moderate for r in pending]])
-        return week_progress_arrays(start, steps, moderate, self.config, now,
-                                    self.store.first_data_utc())
+        self._arrays = (start, steps, moderate)  # the 7-day screen reuses them
+        # Week 1 of the default plan comes from the first data; a caregiver's plan needs none.
+        first = None if self.config.plan else self.store.first_data_utc()
+        return week_progress_arrays(start, steps, moderate, self.config, now, first)
 
     def refresh(self, force: bool = False) -> None:
         """Update what the screens show.
@@ -314,13 +317,7 @@ class DeviceRuntime:
 
         tz = wearer_zone(self.config)
         now = self.clock.utc_now()
-        start, steps, moderate = self.store.minute_arrays_between(int(now - 8 * 86400),
-                                                                  int(now) + 86400)
-        pending = [r for r in self._pending if r.start_utc >= now - 8 * 86400]
-        if pending:
-            start = np.concatenate([start, [r.start_utc for r in pending]])
-            steps = np.concatenate([steps, [r.steps for r in pending]])
-            moderate = np.concatenate([moderate, [r.moderate for r in pending]])
+        start, steps, moderate = self._arrays  # compute_progress's rows (42 days)
         today = dt.datetime.fromtimestamp(now, tz).date()
         return day_history(start, steps, moderate, tz, today)
 
