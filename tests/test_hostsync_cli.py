@@ -140,7 +140,7 @@ def test_pair_with_a_wrong_code_first_then_pull_status_and_settings(cli, device,
 
 
 def test_wrong_code_given_on_the_command_line_exits_2(cli, device):
-    for typed in ("12345", "１２３４５６", "12345x", "٠١٢٣٤٥"):  # checked before the device is asked
+    for typed in ("12345", "１２３４５６", "12345x", "٠١٢٣٤٥"):  # refused before asking
         code, _out, err = cli("pair", "--code", typed)
         assert code == 2 and "6 digits" in err
     assert device.codes == []
