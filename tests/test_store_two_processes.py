@@ -144,7 +144,7 @@ def test_pedometer_screens_beside_the_running_device_keeps_its_wal(tmp_path):
     master, slave = os.openpty()
     try:
         run = subprocess.Popen(
-            [sys.executable, "-m", "device.cli", "run", "--simulate", str(trace), "--speed", "60",
+            [sys.executable, "-m", "device.cli", "run", "--simulate", str(trace), "--speed", "30",
              "--data-dir", str(data), "--display", "none", "--serial", os.ttyname(slave),
              "--start", "2026-03-02T08:00:00+00:00"],
             cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -158,7 +158,7 @@ def test_pedometer_screens_beside_the_running_device_keeps_its_wal(tmp_path):
                  "--out", str(tmp_path / "png")], cwd=REPO, env=ENV, capture_output=True,
                 timeout=120)
             assert screens.returncode == 0, screens.stderr.decode()
-            time.sleep(1.0)  # a minute a second at --speed 60
+            time.sleep(2.0)  # a minute every 2 s at --speed 30 (the trace lasts 38 s)
         assert run.poll() is None, run.stderr.read().decode()[-2000:]
         unlinked = _deleted_files_held(run.pid, db)
         seen = _stored(db)  # what any other program can see of the device's commits
