@@ -40,7 +40,12 @@ What is emulated, per the LSM6DSOX / ISM330DHCX / LSM6DS3TR-C datasheets:
 
 Not emulated: the pedometer algorithm itself, interrupts, tap/tilt/wake-up/6D, MLC/FSM, sensor
 hub, OIS, timestamp registers, FIFO compression, decimation patterns with unequal ODRs, filters,
-self-test, temperature (reads 25 °C), power modes (ODR/full-scale settling is instantaneous).
+self-test, power modes (ODR/full-scale settling is instantaneous).
+
+Temperature: OUT_TEMP_L/H (0x20/0x21), 256 LSB/°C around 25 °C (16-bit, two's complement), the
+trace's ``temp_c`` at the read instant (25 °C when the trace has none); updated only while the
+accelerometer or gyro runs (the datasheet's temperature ODR follows them), else the last value
+holds; reading the low byte latches the high byte (as BDU does for the axes).
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ CTRL3_C = 0x12
 CTRL9_XL = 0x18
 CTRL10_C = 0x19
 STATUS_REG = 0x1E
+OUT_TEMP_L = 0x20
 OUTX_L_G = 0x22
 OUTX_L_A = 0x28
 FIFO_STATUS1 = 0x3A
@@ -144,12 +150,14 @@ class FakeClock:
 @dataclass
 class ChipTrace:
     """The physics the chip senses: t (s, the clock's time base), acc (N,3) m/s², gyro (N,3) deg/s,
-    and step_times: when the chip's own pedometer would count a step."""
+    and step_times: when the chip's own pedometer would count a step; temp_c: the die
+    temperature (°C), one value per t, or one number, or None (25 °C)."""
 
     t: np.ndarray
     acc: np.ndarray
     gyro: np.ndarray | None = None
     step_times: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    temp_c: np.ndarray | float | None = None
 
     def __post_init__(self) -> None:
         self.t = np.asarray(self.t, dtype=float)
@@ -189,6 +197,14 @@ class ChipTrace:
         acc = np.column_stack([np.interp(times, self.t, self.acc[:, i]) for i in range(3)])
         gyro = np.column_stack([np.interp(times, self.t, self.gyro[:, i]) for i in range(3)])
         return acc, gyro
+
+    def temperature(self, time: float) -> float:
+        """The die temperature (°C) at ``time``, held at the ends."""
+        if self.temp_c is None:
+            return 25.0
+        if np.ndim(self.temp_c) == 0:
+            return float(self.temp_c)
+        return float(np.interp(time, self.t, np.asarray(self.temp_c, dtype=float)))
 
 
 class I2CTarget:
@@ -405,6 +421,8 @@ class EmulatedLsm6ds(I2CTarget):
         self._g_count = 0
         self._acc_raw = np.zeros(3, np.int16)
         self._gyro_raw = np.zeros(3, np.int16)
+        self._temp_raw = 0
+        self._temp_high: int | None = None  # high byte latched by a low-byte read
         self._xlda = self._gda = False
         self._fifo: deque[tuple[int, bytes]] = deque()
         self._fifo_out = bytes(7)
@@ -501,6 +519,9 @@ class EmulatedLsm6ds(I2CTarget):
         self._steps_until = now
         acc_new = self._advance_accel(now)
         self._advance_gyro(now)
+        if self.accel_odr_hz > 0 or self.gyro_odr_hz > 0:
+            celsius = self.trace.temperature(now)
+            self._temp_raw = int(np.clip(round((celsius - 25.0) * 256), -32768, 32767))
         if acc_new is not None:
             self._push_fifo(*acc_new)
 
@@ -626,6 +647,14 @@ class EmulatedLsm6ds(I2CTarget):
         if address == STATUS_REG:
             on = self.accel_odr_hz > 0 or self.gyro_odr_hz > 0
             return int(self._xlda) | int(self._gda) << 1 | int(on) << 2
+        if address == OUT_TEMP_L:
+            raw = self._temp_raw & 0xFFFF
+            self._temp_high = raw >> 8
+            return raw & 0xFF
+        if address == OUT_TEMP_L + 1:
+            high = self._temp_high if self._temp_high is not None else (self._temp_raw >> 8) & 0xFF
+            self._temp_high = None
+            return high
         if OUTX_L_G <= address < OUTX_L_A + 6:
             is_acc = address >= OUTX_L_A
             base = OUTX_L_A if is_acc else OUTX_L_G

@@ -1,0 +1,100 @@
+"""Wear detection benchmark: worn / not-worn minutes, with and without the chip temperature.
+
+    .venv/bin/python tests/bench/bench_wear.py [--quick]
+
+Scenarios (tests/bench/wear_scenarios.py): a device on a table for hours (after being worn,
+and from power-on), sitting at a desk, a car ride, taken off and put back mid-day, sleeping on
+the back (real SisFall lying-down and rolling trials between still stretches) and a very still
+sleeper. The SisFall recordings are read from ../shared and never copied; without them the
+benchmark says so and runs the synthetic scenarios only. Each scenario runs through the
+device's own WearFeatures (one-second batches) and WearDetector; the truth per minute is
+what most of its seconds were. Transitions: for every true worn<->not-worn change, the distance
+(minutes) to the nearest detected change of the same direction (none within 30 min: missed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from device.core.wear import WearParams, wear_flags
+from tests.bench.wear_scenarios import have_sisfall, iter_scenarios, run
+
+MISSED_AFTER_MIN = 30  # a detected change further away than this is not that transition
+
+
+def transitions(flags: np.ndarray) -> list[tuple[int, bool]]:
+    """(index, now worn) of every change."""
+    idx = np.flatnonzero(flags[1:] != flags[:-1]) + 1
+    return [(int(i), bool(flags[i])) for i in idx]
+
+
+def transition_errors(truth: np.ndarray, detected: np.ndarray) -> list[float]:
+    found = transitions(detected)
+    errors = []
+    for i, to_worn in transitions(truth):
+        same = [abs(j - i) for j, w in found if w == to_worn]
+        near = [d for d in same if d <= MISSED_AFTER_MIN]
+        errors.append(float(min(near)) if near else float("inf"))
+    return errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    sisfall = have_sisfall()
+    if not sisfall:
+        print("(../shared/traces/sisfall-waist-adl not found: SisFall scenarios skipped)")
+    params = WearParams()
+    rows = []
+    totals = {m: np.zeros(4, dtype=int) for m in ("temp", "accel")}
+    all_errors: dict[str, list[float]] = {"temp": [], "accel": []}
+    t0 = time.perf_counter()
+    for k, (name, pieces) in enumerate(iter_scenarios(sisfall)):
+        r = run(pieces, args.seed + 100 * k, temperature=True, params=params)
+        starts = np.array([m.start_s for m in r.minutes])
+        active = np.array([m.active_s for m in r.minutes])
+        temps = [m.temp_c for m in r.minutes]
+        turned = [m.turned for m in r.minutes]
+        for mode in ("temp", "accel"):
+            flags = wear_flags(starts, active, temps if mode == "temp" else None, params, turned)
+            truth = r.truth_worn
+            c = np.array([np.sum(truth & flags), np.sum(truth & ~flags),
+                          np.sum(~truth & flags), np.sum(~truth & ~flags)])
+            totals[mode] += c
+            errs = transition_errors(truth, flags)
+            all_errors[mode] += errs
+            rows.append((name, mode, c, errs))
+    elapsed = time.perf_counter() - t0
+    mode_name = {"temp": "accel + temperature", "accel": "accelerometer only"}
+    print("| scenario | cues | worn min: called worn | worn min: called not worn "
+          "| not-worn min: called worn | not-worn min: called not worn | transitions: "
+          "minutes off (each) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, mode, c, errs in rows:
+        err = ", ".join("missed" if not np.isfinite(e) else f"{e:.0f}" for e in errs) or "none"
+        print(f"| {name} | {mode_name[mode]} | {c[0]:,} | {c[1]:,} | {c[2]:,} | {c[3]:,} "
+              f"| {err} |")
+    for mode in ("temp", "accel"):
+        c = totals[mode]
+        worn_ok = c[0] / max(1, c[0] + c[1]) * 100
+        off_ok = c[3] / max(1, c[2] + c[3]) * 100
+        errs = np.array(all_errors[mode])
+        within = np.mean(errs <= 5) * 100 if errs.size else 100.0
+        print(f"| **all** | {mode_name[mode]} | {c[0]:,} | {c[1]:,} | {c[2]:,} | {c[3]:,} "
+              f"| worn found {worn_ok:.1f} %, not worn found {off_ok:.1f} %, "
+              f"transitions within 5 min {within:.0f} % |")
+    print(f"\n({elapsed:.0f} s; {sum(int(c.sum()) for c in totals.values()) // 2:,} minutes "
+          "per cue set)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
