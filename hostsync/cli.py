@@ -286,6 +286,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     with authed(args) as conn:
         st = conn.session.status()
         rec = conn.db.device(conn.device_id)
+        here = conn.db.store(conn.device_id, conn.session.store_id)  # the card it holds now
         last = (dt.datetime.fromtimestamp(rec.last_sync).strftime("%Y-%m-%d %H:%M")
                 if rec and rec.last_sync else "never")
         lines = [
@@ -295,7 +296,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             ("Clock", "set by a host" if st.get("clock_trusted") else "not set since start-up"),
             ("Time zone", st.get("timezone")),
             ("Rows on device", st.get("rows_stored")),
-            ("Not yet pulled", max(0, int(st.get("last_seq", 0)) - (rec.cursor if rec else 0))),
+            ("Not yet pulled", max(0, int(st.get("last_seq", 0)) - (here.cursor if here else 0))),
             ("Rows here", conn.db.row_count(conn.device_id)),
             ("Last pull here", last),
             ("Battery", _battery_words(st.get("battery"))),

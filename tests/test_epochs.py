@@ -46,7 +46,7 @@ def pull_all(dev, db: HostDB, secret: bytes, when: float) -> None:
 
 
 @pytest.mark.parametrize("second_rows", [100, 900], ids=["fewer", "more"])
-def test_a_reflashed_card_is_a_new_history_and_no_minute_is_lost_or_doubled(tmp_path,
+def test_a_reflashed_card_is_a_new_history_and_no_minute_is_lost_or_doubled(tmp_path, capsys,
                                                                             second_rows):
     db = HostDB(tmp_path / "host.sqlite3")
     first_dir = tmp_path / "first"
@@ -77,6 +77,10 @@ def test_a_reflashed_card_is_a_new_history_and_no_minute_is_lost_or_doubled(tmp_
         session.link.close()
         secret = pair(dev)
         db.save_pairing(DEVICE_ID, secret)
+        assert hostsync_main(["--port", dev.bridge.host_path, "--db", str(db.path),
+                              "status"]) == 0
+        status = capsys.readouterr().out
+        assert f"Not yet pulled: {second_rows}" in " ".join(status.split())
         pull_all(dev, db, secret, T0 + 30 * 86400)
         assert dev.store.acknowledged_seq() == second_rows
     finally:
