@@ -171,7 +171,7 @@ def test_bench_charges_detections_to_bouts_by_length() -> None:
     ours = np.concatenate([short[:3] + 0.05, long - 0.05, [16.3, 30.0]])
     base = truth.copy()
     job = bench.Job("daylife", "daylife", "day", "day", "", info=(("sources", "2"),))
-    result = bench.Result(job, truth, ours, base, 0.0, 60.0, match_steps(ours, truth),
+    result = bench.Result(job, truth, ours, base, 0.0, 60.0, 60.0, match_steps(ours, truth),
                           match_steps(base, truth), bout_id=bout_id)
     scores, away = bench.bout_scores([result], "ours")
     assert (scores["4-9"].truth, scores["4-9"].matched, scores["4-9"].detected) == (4, 3, 3)

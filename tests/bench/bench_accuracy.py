@@ -60,7 +60,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from device.replay import replay  # noqa: E402
-from device.scoring import StepMatch, match_steps  # noqa: E402
+from device.scoring import StepMatch, match_steps, minute_agreement  # noqa: E402
 from device.synthetic import random_rotation  # noqa: E402
 from device.trace import Trace, TraceError, read_trace, read_truth  # noqa: E402
 from tests.bench import daylife_splice  # noqa: E402
@@ -137,6 +137,7 @@ class Result:
     base: np.ndarray
     t0: float
     sampled_s: float
+    duration_s: float
     m_ours: StepMatch = field(repr=False)
     m_base: StepMatch = field(repr=False)
     bout_id: np.ndarray | None = field(default=None, repr=False)  # daylife: per true step
@@ -175,6 +176,7 @@ def score(job: Job, trace: Trace, truth: np.ndarray) -> Result:
     base = baseline_step_times(trace.t, trace.acc)
     dt = np.diff(trace.t)
     return Result(job, truth, ours, base, float(trace.t[0]), float(dt[dt <= 1.0].sum()),
+                  float(trace.t[-1] - trace.t[0]),
                   match_steps(ours, truth, TOLERANCE_S), match_steps(base, truth, TOLERANCE_S))
 
 
@@ -492,6 +494,32 @@ def daylife_table(results: Sequence[Result]) -> str:
     return "\n".join(out)
 
 
+MINUTE_SETS = (("oxford", "oxford-step-counter (steady walks)"),
+               ("daylife", "spliced daily life"), ("tests", "tests/data"))
+
+
+def minutes_table(results: dict[str, list[Result]]) -> str:
+    """Per-minute agreement of the moderate flag (>= 100 steps/min) with the truth's minutes."""
+    out = ["| moderate minutes (>= 100 steps in a minute from the trace's start) | minutes | "
+           "truly moderate | ours: flag agrees % | baseline: flag agrees % |",
+           "|---|---|---|---|---|"]
+    for table, label in MINUTE_SETS:
+        group = results.get(table, [])
+        if not group:
+            continue
+        agree = {"ours": 0, "base": 0}
+        n = moderate = 0
+        for r in group:
+            for who, times in (("ours", r.ours), ("base", r.base)):
+                a = minute_agreement(times, r.truth, r.duration_s, 100.0)
+                agree[who] += a.agree
+            n += a.minutes
+            moderate += a.true_moderate
+        out.append(f"| {label} | {n:,} | {moderate:,} | {100 * agree['ours'] / n:.1f} | "
+                   f"{100 * agree['base'] / n:.1f} |")
+    return "\n".join(out) if len(out) > 2 else ""
+
+
 def recall(results: Sequence[Result], who: str) -> float:
     matched = sum(r.match(who).matched for r in results)
     truth = sum(r.truth.size for r in results)
@@ -667,6 +695,10 @@ def run(args: argparse.Namespace, tables: Sequence[str]) -> int:
         if results.get(table):
             print(PRINTERS[table](results[table]))
             print()
+    minutes = minutes_table(results)
+    if minutes:
+        print(minutes)
+        print()
     if args.detail:
         print(detail_table([r for t in tables for r in results.get(t, [])]))
         print()
