@@ -125,6 +125,15 @@ def car_ride(minutes: float, city: bool) -> PieceFn:
     return timeline(build, "car, city" if city else "car, motorway")
 
 
+def bag_in_car(minutes: float) -> PieceFn:
+    """Not worn but moving: the clip in a bag on the passenger seat of a city ride."""
+    def make(rng: np.random.Generator, before: np.ndarray) -> Piece:
+        tl = Timeline(int(rng.integers(1 << 31)), clip=FLAT_ON_SIDE, sit_pitch_deg=5.0)
+        sc = tl.sit_down().car(minutes * 60.0, city=True).render(50.0, noise_rms=SYNTH_NOISE)
+        return Piece(sc.t, sc.acc, False, "in a bag in a car")
+    return make
+
+
 def sisfall(code: str, subjects: list[str] | None = None) -> PieceFn:
     """A real SisFall trial set (one subject, one activity), worn; the 5-s gaps between trials
     stay gaps (no samples), as the device would leave them."""
@@ -219,6 +228,11 @@ def iter_scenarios(with_sisfall: bool) -> Iterator[tuple[str, list[PieceFn]]]:
     yield "in a car, 1.5 h", [desk_session(10)] + (
         [sisfall("D17")] if with_sisfall else []) + [car_ride(45, True), car_ride(45, False)] + (
         [sisfall("D17")] if with_sisfall else []) + [desk_session(10)]
+    yield "off twice for 25 min (a coffee break)", [
+        desk_session(40), handling(False), table(25), handling(True), desk_session(40),
+        handling(False), table(25), handling(True), desk_session(40)]
+    yield "in a bag on a car seat, 45 min (not worn, moving)", [
+        desk_session(15), handling(False), bag_in_car(45), handling(True), desk_session(15)]
     yield "off and on mid-day", [desk_session(90), handling(False), table(45), handling(True),
                                  desk_session(90), handling(False), table(150), handling(True),
                                  desk_session(60)]
