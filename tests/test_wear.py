@@ -312,3 +312,20 @@ def test_an_implausible_temperature_is_none():
     assert read_temperature_c(Driver()) is None
     assert read_temperature_c(Broken()) is None
     assert read_temperature_c(object()) is None
+
+
+def test_the_tracker_hands_each_minute_over_once_and_follows_the_detector():
+    from device.core.wear import WearTracker
+
+    tracker = WearTracker(offset_s=T0, keep_minutes=5)
+    rng = np.random.default_rng(2)
+    for s in range(0, 30 * 60):
+        t = s + np.arange(50) / 50.0
+        acc = np.array([0.0, 0.0, 9.81]) + rng.normal(0, 0.02, (50, 3))
+        tracker.update(t, acc, 22.0)
+    tracker.finish()
+    assert tracker.take(T0) is None  # older than the 5 kept
+    last = tracker.take(T0 + 29 * 60)
+    assert last is not None and last.active_s == 0 and last.temp_c == 22.0
+    assert tracker.take(T0 + 29 * 60) is None
+    assert tracker.worn_now  # 30 still minutes without a worn reference: Choi needs 90

@@ -480,6 +480,46 @@ class WearDetector:
         self.worn_now_ = not self._off
 
 
+class WearTracker:
+    """Features and detector together, as the firmware loop needs them: feed every IMU batch,
+    then take each closed minute's :class:`WearMinute` by its start when the step minute of the
+    same start is stored. Holds at most ``keep_minutes`` unclaimed minutes."""
+
+    def __init__(self, params: WearParams | None = None, offset_s: float = 0.0,
+                 keep_minutes: int = 30) -> None:
+        self.features = WearFeatures(params, offset_s)
+        self.detector = WearDetector(params)
+        self.keep_minutes = keep_minutes
+        self._by_start: dict[float, WearMinute] = {}
+
+    def update(self, t: np.ndarray, acc: np.ndarray, temp_c: float | None = None) -> None:
+        self._add(self.features.update(t, acc, temp_c).minutes_)
+
+    def finish(self) -> None:
+        self._add(self.features.finish())
+
+    def rebase(self, offset_s: float) -> None:
+        self.features.rebase(offset_s)
+
+    def take(self, start_s: float) -> WearMinute | None:
+        """The closed minute starting at start_s (wall clock), once; None if there is none."""
+        return self._by_start.pop(float(start_s), None)
+
+    @property
+    def worn_now(self) -> bool:
+        """The live guess: False only once a not-worn stretch has been confirmed."""
+        return self.detector.worn_now_
+
+    def _add(self, minutes: list[WearMinute]) -> None:
+        if not minutes:
+            return
+        for m in minutes:
+            self._by_start[m.start_s] = m
+        while len(self._by_start) > self.keep_minutes:
+            self._by_start.pop(next(iter(self._by_start)))
+        self.detector.update_minutes(minutes)
+
+
 def wear_flags(
     start_s: Sequence[float] | np.ndarray,
     active_s: Sequence[int] | np.ndarray,
