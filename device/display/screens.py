@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -273,7 +272,7 @@ def _brisk(status: DeviceStatus) -> tuple[int, int, bool]:
     )
 
 
-DETAIL_SIZE = 10
+DETAIL_SIZE = 9  # 5 lines of about 24 characters: a whole problem, brackets and all
 DETAIL_LINES = 5
 
 
@@ -281,19 +280,18 @@ def wrap(text: str, size: int, max_width: int) -> list[str]:
     """`text` broken into lines that each fit `max_width` at `size` (words kept whole when they
     fit; a longer word is cut)."""
     lines: list[str] = []
-    for word_line in textwrap.wrap(text, 60) or [""]:
-        for word in word_line.split(" "):
-            while text_width(word, size) > max_width:  # a word wider than the line: cut it
-                cut = len(word)
-                while cut > 1 and text_width(word[:cut], size) > max_width:
-                    cut -= 1
-                lines.append(word[:cut])
-                word = word[cut:]
-            if lines and text_width(f"{lines[-1]} {word}", size) <= max_width and lines[-1]:
-                lines[-1] = f"{lines[-1]} {word}"
-            else:
-                lines.append(word)
-    return [line for line in lines if line]
+    for word in text.split():
+        while text_width(word, size) > max_width:  # a word wider than the line: cut it
+            cut = len(word)
+            while cut > 1 and text_width(word[:cut], size) > max_width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        if lines and text_width(f"{lines[-1]} {word}", size) <= max_width:
+            lines[-1] = f"{lines[-1]} {word}"
+        elif word:
+            lines.append(word)
+    return lines
 
 
 def detail_pages(status: DeviceStatus | None) -> int:
@@ -660,10 +658,32 @@ def _draw_status(p: _Painter, v: StatusView) -> None:
         p.text(f"line {i}", (0, 37 + 12 * i), ellipsize(line, 10, WIDTH - 1), 10)
 
 
+def _stack(lines: Sequence[str], size: int, first: int, pitch: int, top: int) -> list[int]:
+    """Baselines for `lines`, `pitch` apart from `first`, lowered where tall accents or brackets
+    would touch the line above; lines that would then leave the screen are left off."""
+    baselines: list[int] = []
+    above = top
+    for i, line in enumerate(lines):
+        _left, ink_top, _right, ink_bottom = font(size).getbbox(line, mode="1", anchor="ls")
+        baseline = max(first + pitch * i, above - int(ink_top))
+        if baseline + int(ink_bottom) > HEIGHT:
+            break
+        baselines.append(baseline)
+        above = baseline + int(ink_bottom)
+    return baselines
+
+
 def _draw_detail(p: _Painter, v: DetailView) -> None:
     _header(p, v.heading)
-    for i, line in enumerate(v.lines):
-        p.text(f"line {i}", (0, 23 + 10 * i), line, DETAIL_SIZE)
+    lines = list(v.lines)
+    baselines = _stack(lines, DETAIL_SIZE, 22, 10, 14)
+    if len(baselines) < len(lines):  # unusual letters took the room: say the rest is cut
+        lines = lines[: len(baselines)]
+        if lines:
+            lines[-1] = ellipsize(lines[-1] + _ELLIPSIS, DETAIL_SIZE, WIDTH - 1)
+    for i, (line, baseline) in enumerate(zip(lines, baselines, strict=True)):
+        left = int(font(DETAIL_SIZE).getbbox(line, mode="1", anchor="ls")[0])
+        p.text(f"line {i}", (max(0, -left), baseline), line, DETAIL_SIZE)  # a 'y' may lean out
 
 
 def _draw_pairing(p: _Painter, v: PairingView) -> None:
