@@ -329,3 +329,17 @@ def test_the_tracker_hands_each_minute_over_once_and_follows_the_detector():
     assert last is not None and last.active_s == 0 and last.temp_c == 22.0
     assert tracker.take(T0 + 29 * 60) is None
     assert tracker.worn_now  # 30 still minutes without a worn reference: Choi needs 90
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(-5, 400), st.integers(-3, 70),
+                          st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True))),
+                max_size=60))
+def test_any_minute_sequence_gets_one_flag_per_minute_without_crashing(minutes):
+    start = T0 + 60.0 * np.array([m[0] for m in minutes], dtype=float)
+    active = np.array([m[1] for m in minutes], dtype=int)
+    temps = [m[2] for m in minutes]
+    flags = wear_flags(start, active, temps, P)
+    assert flags.shape == start.shape and flags.dtype == bool
+    det = WearDetector(P).update(start, active, temps)
+    assert det.undecided_minutes <= det.max_lag_min
