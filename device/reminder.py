@@ -38,6 +38,41 @@ class ReminderPlan:
     window_min: int = 120
 
 
+_DEFAULT_QUIET = "21:00-08:00"
+
+
+def parse_time_of_day(text: str) -> dt.time:
+    """'HH:MM' (24 h) as a time; ValueError with one plain sentence otherwise."""
+    if not isinstance(text, str) or len(text) != 5 or text[2] != ":" or not (
+            text[:2].isascii() and text[:2].isdigit() and text[3:].isascii()
+            and text[3:].isdigit()):
+        raise ValueError(f"{str(text)[:20]!r} is not a time of day written HH:MM (24 h)")
+    hours, minutes = int(text[:2]), int(text[3:])
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"{text!r} is not a time of day (00:00 to 23:59)")
+    return dt.time(hours, minutes)
+
+
+def parse_quiet_hours(text: str) -> tuple[dt.time, dt.time]:
+    """'HH:MM-HH:MM' (may wrap midnight; equal ends: no quiet hours) as (start, end)."""
+    if not isinstance(text, str) or len(text) != 11 or text[5] != "-":
+        raise ValueError(f"{str(text)[:20]!r} is not quiet hours written HH:MM-HH:MM")
+    return parse_time_of_day(text[:5]), parse_time_of_day(text[6:])
+
+
+def plan_from_config(config: Any) -> ReminderPlan:
+    """The ReminderPlan a wearer's config asks for (its ``reminder_time``: 'HH:MM' or '' for
+    none, ``quiet_hours``: 'HH:MM-HH:MM'); a config without them, or with a value that does
+    not parse, has no reminder."""
+    try:
+        at_text = getattr(config, "reminder_time", "")
+        at = parse_time_of_day(at_text) if at_text else None
+        start, end = parse_quiet_hours(getattr(config, "quiet_hours", _DEFAULT_QUIET))
+    except ValueError:
+        return ReminderPlan()
+    return ReminderPlan(at=at, quiet_start=start, quiet_end=end)
+
+
 def in_quiet_hours(t: dt.time, start: dt.time, end: dt.time) -> bool:
     """Whether the local time t lies in [start, end), which may wrap midnight; start == end
     means no quiet hours."""

@@ -145,3 +145,21 @@ def test_a_broken_output_does_not_stop_the_loop():
     r = Reminder(Broken(), ReminderPlan(at=dt.time(9, 0)))
     assert r.tick(dt.datetime(2026, 10, 1, 9, 0, tzinfo=TZ), "behind")
     r.close()
+
+
+def test_times_and_quiet_hours_from_the_wearers_config():
+    from types import SimpleNamespace
+
+    from device.reminder import parse_quiet_hours, parse_time_of_day, plan_from_config
+
+    assert parse_time_of_day("07:05") == dt.time(7, 5)
+    for bad in ("7:05", "24:00", "12:60", "ab:cd", "12-30", "", "１２:３０", None, 1230):
+        with pytest.raises(ValueError):
+            parse_time_of_day(bad)  # type: ignore[arg-type]
+    assert parse_quiet_hours("22:00-07:30") == (dt.time(22), dt.time(7, 30))
+    with pytest.raises(ValueError):
+        parse_quiet_hours("22:00/07:30")
+    plan = plan_from_config(SimpleNamespace(reminder_time="17:30", quiet_hours="20:00-09:00"))
+    assert plan == ReminderPlan(dt.time(17, 30), dt.time(20), dt.time(9))
+    assert plan_from_config(SimpleNamespace()).at is None  # a config without the fields
+    assert plan_from_config(SimpleNamespace(reminder_time="", quiet_hours="x")).at is None
