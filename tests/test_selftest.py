@@ -14,11 +14,12 @@ def test_selftest_without_hardware_names_every_missing_part(tmp_path: Path, capf
     out, err = capfd.readouterr()
     lines = out.splitlines()
     assert [line.split()[0] for line in lines[:-1]] == ["PROBLEM", "PROBLEM", "PROBLEM",
-                                                         "PROBLEM", "OK"]
+                                                         "PROBLEM", "PROBLEM", "OK"]
     assert "I2C" in lines[0] and "raspi-config" in lines[0]
+    assert "battery gauge" in lines[3] and "I2C" in lines[3]
     assert "/dev/nonexistent-ttyGS0 does not exist" in out
-    assert "storage" in lines[4] and "no data yet" in lines[4]
-    assert lines[-1] == "4 problem(s) found"
+    assert "storage" in lines[5] and "no data yet" in lines[5]
+    assert lines[-1] == "5 problem(s) found"
     assert "Traceback" not in out + err
 
 
