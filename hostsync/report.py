@@ -462,6 +462,7 @@ _NOT_MET = "#b0bec5"  # light blue-grey: prints light in grey
 _PLAN = "#e65100"  # orange
 _TARGET = "#b71c1c"  # dark red
 _BAND_COLOURS = ("#cfd8dc", "#90a4ae", "#2e7d32", "#1b5e20")
+CHART_DPI = 200
 
 
 def _figure(width_in: float, height_in: float) -> Any:
@@ -475,8 +476,6 @@ def _figure(width_in: float, height_in: float) -> Any:
     fig.patch.set_facecolor("white")
     return fig
 
-
-CHART_DPI = 200
 
 
 def _png(fig: Any) -> bytes:
@@ -730,7 +729,7 @@ def _plan_table(
     return parts
 
 
-def _health_items(h: DeviceHealth, today: dt.date) -> list[str]:
+def _health_items(h: DeviceHealth) -> list[str]:
     esc = html.escape
     items: list[tuple[bool, str]] = []
     if h.battery_percent is not None:
@@ -834,7 +833,7 @@ def html_document(
             )
     if health is not None:
         parts.append("<h2>Device health</h2>")
-        parts.append('<ul class="health">' + "".join(_health_items(health, generated)) + "</ul>")
+        parts.append('<ul class="health">' + "".join(_health_items(health)) + "</ul>")
     parts += [
         "<h2>What the numbers mean</h2><ul>",
         f"<li>A <strong>brisk (moderate) minute</strong> is a minute with at least {thr}: a "
