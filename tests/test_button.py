@@ -418,3 +418,25 @@ def test_bad_pin_is_a_plain_error(pins: MockFactory) -> None:
 def test_close_releases_the_pin(pins: MockFactory) -> None:
     PressButton(PIN, on_short=lambda: None, on_long=lambda: None).close()
     PressButton(PIN, on_short=lambda: None, on_long=lambda: None).close()
+
+
+def test_a_real_button_press_while_walking_opens_walk_mode(
+    pins: MockFactory, device: CountingDummy
+) -> None:
+    controller = DisplayController(device, idle_timeout_s=20.0)
+    controller.update(sample_progress(), STILL)
+    button = connect_button(controller, PIN, hold_time=0.5, min_press_s=0.0)
+    try:
+        controller.tick(0.0, WALL)
+        controller.tick(25.0, WALL)
+        assert not controller.awake
+        controller.update(sample_progress(), sample_status())  # 108 steps a minute now
+        pin = pins.pin(PIN)
+        pin.drive_low()
+        pin.drive_high()
+        controller.tick(30.0, WALL)
+        assert controller.awake and controller.screen == "walk"
+        assert same_image(device.image, screen_image("walk", sample_progress(), sample_status(),
+                                                     WALL))
+    finally:
+        button.close()
