@@ -268,10 +268,7 @@ def run_demo(out_dir: Path, days: int | None = None) -> int:
             print(f"The simulated {days} days took {time.monotonic() - t0:.1f} s.", flush=True)
             ok = _caregiver(cable.host_path, host_db, report_dir, codes)
             if controller:  # after the visit: the wearer looks at the screens once more
-                for _ in range(5):  # week (clock set), days, today, plan, status
-                    controller[0].short_press()
-                    time.sleep(0.5)
-                time.sleep(0.5)
+                _press(controller[0], 5)  # week (clock set), days, today, plan, status
     finally:
         wearer.stop.set()
         linger.set()
@@ -283,6 +280,20 @@ def run_demo(out_dir: Path, days: int | None = None) -> int:
     print(f"\nScreens as the wearer saw them ({len(frames)} frames): {gif}")
     print(f"Weekly report: {report_dir}  (done in {time.monotonic() - t0:.1f} s)")
     return 0 if ok else 1
+
+
+def _press(controller: Any, times: int) -> None:
+    """Short presses, each once the display has shown the one before (however busy the
+    computer, no press lands in the same display tick as the last)."""
+    for _ in range(times):
+        before = (controller.awake, controller.screen, controller.frames_sent)
+        controller.short_press()
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and before == (
+            controller.awake, controller.screen, controller.frames_sent
+        ):
+            time.sleep(0.05)
+        time.sleep(0.3)
 
 
 def _caregiver(port: str, db: Path, report_dir: Path, codes: queue.Queue[str]) -> bool:
