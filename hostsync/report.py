@@ -737,8 +737,8 @@ def _health_items(h: DeviceHealth) -> list[str]:
         items.append((low <= 15, f"Battery: {h.battery_percent:.0f} % at the last minute "
                                  f"recorded, lowest {low:.0f} % in its last 7 days."))
     else:
-        items.append((False, "Battery: the pulled minutes carry no charge reading; "
-                             "`hostsync status` shows the charge while the device is plugged in."))
+        items.append((False, "Battery: no charge readings in the pulled minutes (no fuel gauge "
+                             "fitted, or firmware from before it)."))
     if h.silent_days:
         shown = ", ".join(f"{d:%a} {d.day} {d:%b}" for d in h.silent_days[-7:])
         items.append((True, f"Sensor and wear: no minute at all was recorded on "
