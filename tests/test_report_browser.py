@@ -7,6 +7,7 @@ and look at it before committing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import random
@@ -47,6 +48,9 @@ def four_weeks() -> tuple[list, WearerConfig, dt.date]:
         for hour in (8, 13, 16, 19):
             rows += walk(local_ts(ZONE, day.year, day.month, day.day, hour), rng.randint(3, 15),
                          steps=rng.choice((20, 45, 70, 92)))
+    # the fuel gauge's charge with each minute: full at 7:00, 5 % an hour down through the day
+    rows = [dataclasses.replace(r, battery_percent=round(100 - 5 * ((r.start_utc / 3600) % 24 - 7),
+                                                          1)) for r in rows]
     return rows, cfg, start + dt.timedelta(days=24)
 
 
@@ -64,7 +68,7 @@ def screenshot(html: Path, png: Path, tmp_path: Path, height: int) -> subprocess
 def test_chromium_renders_the_report_page(tmp_path: Path) -> None:
     rows, cfg, today = four_weeks()
     files = write_report(rows, cfg, None, tmp_path / "report", today=today, device_id="WC-DEMO01",
-                         last_sync_utc=dt.datetime(2026, 3, 26, 10, 5, tzinfo=dt.UTC).timestamp())
+                         last_sync_utc=dt.datetime(2026, 3, 26, 20, 35, tzinfo=dt.UTC).timestamp())
     png = tmp_path / "page.png"
     proc = screenshot(files.html_path, png, tmp_path, 3200)
     assert proc.returncode == 0 and png.exists(), proc.stderr[-2000:]
