@@ -146,15 +146,37 @@ def test_taken_off_cools_and_is_not_worn_from_the_first_still_minute():
     assert wear_flags(start, active, None, P, turned).all()
 
 
+def _after_charging(still_min: int, worn_c: float = 31.0, off_c: float = 24.0):
+    """60 minutes on the bedside table (cooled, so not worn), clipped on and moving for 10,
+    then still_min still minutes at worn_c, then 10 moving."""
+    n_off = 60
+    start, active, _, turned = _stream(still_min)
+    start = np.r_[T0 - 60.0 * np.arange(n_off, 0, -1), start]
+    active = np.r_[np.zeros(n_off, dtype=int), active]
+    off = off_c + (worn_c - off_c) * np.exp(-np.arange(n_off) / 6.0)
+    temps = np.r_[off, np.full(start.size - n_off, worn_c)]
+    return start, active, temps, np.r_[np.zeros(n_off, dtype=bool), turned], n_off
+
+
 def test_lying_still_and_warm_stays_worn_for_four_hours_choi_gives_up_at_90_minutes():
-    start, active, _, turned = _stream(200)
-    warm = np.full(start.size, 31.0) + np.random.default_rng(1).normal(0, 0.05, start.size)
-    assert wear_flags(start, active, warm, P, turned).all()
+    start, active, warm, turned, n_off = _after_charging(200)
+    warm = warm + np.random.default_rng(1).normal(0, 0.05, start.size)
+    flags = wear_flags(start, active, warm, P, turned)
+    assert not flags[:n_off].any() and flags[n_off:].all()
     flags = wear_flags(start, active, None, P, turned)
-    assert not flags[10:210].any()  # no temperature: a 200-min still stretch is not worn
-    start, active, _, turned = _stream(300)
-    warm = np.full(start.size, 31.0)
-    assert not wear_flags(start, active, warm, P, turned)[10:310].any()
+    assert not flags[n_off + 10:n_off + 210].any()  # no temperature: 200 still min: not worn
+    start, active, warm, turned, n_off = _after_charging(300)
+    assert not wear_flags(start, active, warm, P, turned)[n_off + 10:n_off + 310].any()
+
+
+def test_warm_means_worn_only_when_this_clip_shows_it():
+    # never seen off the body: warm proves nothing yet, so Choi's 90 minutes
+    start, active, _, turned = _stream(200)
+    assert not wear_flags(start, active, np.full(start.size, 31.0), P, turned)[10:210].any()
+    # worn only 2 °C warmer than off (a thick coat, the Pi's own warmth): Choi's 90 minutes
+    start, active, warm, turned, n_off = _after_charging(200, worn_c=26.0)
+    flags = wear_flags(start, active, warm, P, turned)
+    assert not flags[n_off + 10:n_off + 210].any()
 
 
 def test_a_bump_is_tolerated_but_a_turn_or_a_longer_movement_ends_the_stretch():

@@ -30,8 +30,11 @@ attributes, pure numpy, no I/O:
    ``drop_c`` below the moving minutes worn in the hour before
    (taken off: the clip cools from body warmth to the room)
    it stayed as warm as the clip was while worn (lying still    240 min     ``warm_min``
-   in bed, sitting)
-   no temperature, or no recent worn minutes to compare with     90 min      ``choi_min``
+   in bed, sitting), and worn is known to be >= 3 °C warmer
+   than off on this clip (``min_contrast_c``: the level of the
+   last not-worn minutes, at most 48 h old)
+   no temperature, no recent worn minutes to compare with, or    90 min      ``choi_min``
+   no proof that this clip's worn and off temperatures differ
    =========================================================  ==========  ====================
 
    A bump must leave the clip where it was: a still minute whose gravity direction turned by
@@ -45,7 +48,8 @@ attributes, pure numpy, no I/O:
 Lying still in bed while wearing it must not become "not worn" easily: sleepers turn and shift
 every 10-60 minutes and a roll turns gravity (never tolerated as a bump), a moving minute needs
 only 2 seconds above a threshold a few times the sensor's own noise, and under the covers the
-clip stays at body temperature, so a warm still stretch needs 4 hours. Without a
+clip stays at body temperature, so a warm still stretch needs 4 hours (once the clip has been
+seen off the body, charging on the bedside table say, so that warm is known to mean worn). Without a
 temperature it is Choi's 90 minutes, whose known weakness (a very still sleeper) the benchmark
 shows (tests/bench/bench_wear.py). Known limits: a clip left on a radiator or in a warm pocket
 cools little and needs the 4 hours; a clip on a desk someone types on moves and counts as worn;
@@ -99,6 +103,8 @@ class WearParams:
     rise_c: float = 2.0                # warming after a bump that says "put back on" (°C)
     ref_minutes: int = 5               # worn reference temperature: last moving minutes
     ref_max_age_min: int = 60          # ... worn within this many minutes of the stretch
+    min_contrast_c: float = 3.0        # "warm" counts only if worn is this much warmer than
+    off_max_age_h: float = 48.0        # ... the clip was when last not worn (this recent)
     bump_max_min: int = 2              # moving minutes in a row tolerated inside a stretch ...
     bump_window_min: int = 30          # ... with this many still minutes on both sides
     max_fill_min: int = 60             # a longer hole between minutes restarts the detector
@@ -293,6 +299,7 @@ class WearDetector:
         self._last_s: float | None = None
         # (start_s, temp) of the last moving minutes while worn: the body-warm reference
         self._ref: deque[tuple[float, float]] = deque(maxlen=p.ref_minutes)
+        self._off_level: tuple[float, float] | None = None  # (start_s, temp) when last off
         self._off = False
         self._reset_run()
 
@@ -419,8 +426,12 @@ class WearDetector:
         recent = [temp for start, temp in self._ref if start >= since]
         if not recent:
             return p.choi_min
-        if self._run_min_temp <= sum(recent) / len(recent) - p.drop_c:
+        worn_temp = sum(recent) / len(recent)
+        if self._run_min_temp <= worn_temp - p.drop_c:
             return p.cool_min  # colder than the clip was while worn
+        if (self._off_level is None or self._pending[0].start_s - self._off_level[0]
+                > 3600.0 * p.off_max_age_h or worn_temp - self._off_level[1] < p.min_contrast_c):
+            return p.choi_min  # warm, but warm is not known to differ from off on this clip
         return p.warm_min
 
     def _break(self, m: _Pending | None) -> None:
@@ -473,6 +484,9 @@ class WearDetector:
         for x in minutes:
             self._out_s.append(x.start_s)
             self._out_worn.append(worn)
+            if not worn and not x.moving and x.temp is not None:
+                old = x.temp if self._off_level is None else self._off_level[1]
+                self._off_level = (x.start_s, old + 0.1 * (x.temp - old))
 
     def _publish(self) -> None:
         self.decided_start_s_ = np.asarray(self._out_s, dtype=np.float64)

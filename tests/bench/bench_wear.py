@@ -1,12 +1,14 @@
 """Wear detection benchmark: worn / not-worn minutes, with and without the chip temperature.
 
-    .venv/bin/python tests/bench/bench_wear.py [--quick]
+    .venv/bin/python tests/bench/bench_wear.py [--seed N]
 
 Scenarios (tests/bench/wear_scenarios.py): a device on a table for hours (after being worn,
 and from power-on), sitting at a desk, a car ride, taken off and put back mid-day, sleeping on
 the back (real SisFall lying-down and rolling trials between still stretches) and a very still
-sleeper. The SisFall recordings are read from ../shared and never copied; without them the
-benchmark says so and runs the synthetic scenarios only. Each scenario runs through the
+sleeper, both after 30 minutes on the bedside charger (so the clip has been seen off the body),
+and the clip in a bag on a car seat (not worn but moving, a known limit). The SisFall
+recordings are read from ../shared and never copied; without them the benchmark says so and
+runs the synthetic scenarios only. Each scenario runs through the
 device's own WearFeatures (one-second batches) and WearDetector; the truth per minute is
 what most of its seconds were. Transitions: for every true worn<->not-worn change, the distance
 (minutes) to the nearest detected change of the same direction (none within 30 min: missed).
@@ -43,6 +45,35 @@ def transition_errors(truth: np.ndarray, detected: np.ndarray) -> list[float]:
         near = [d for d in same if d <= MISSED_AFTER_MIN]
         errors.append(float(min(near)) if near else float("inf"))
     return errors
+
+
+CONTRASTS = (7.0, 4.0, 2.5, 1.5)
+CONTRAST_SCENARIOS = ("off twice for 25 min (a coffee break)", "off and on mid-day",
+                      "off the charger, then a very still sleeper (2.5 h without moving)")
+
+
+def contrast_table(seed: int, sisfall: bool, params: WearParams
+                   ) -> list[tuple[float, float, float, float]]:
+    """Worn found %, not worn found %, transitions within 5 min % per worn-off contrast."""
+    chosen = [(k, name, pieces) for k, (name, pieces) in enumerate(iter_scenarios(sisfall))
+              if name in CONTRAST_SCENARIOS]
+    out = []
+    for contrast in CONTRASTS:
+        c = np.zeros(4, dtype=int)
+        errors: list[float] = []
+        for k, _name, pieces in chosen:
+            r = run(pieces, seed + 100 * k, temperature=True, params=params, contrast=contrast)
+            flags = wear_flags([m.start_s for m in r.minutes], [m.active_s for m in r.minutes],
+                               [m.temp_c for m in r.minutes], params,
+                               [m.turned for m in r.minutes])
+            truth = r.truth_worn
+            c += [np.sum(truth & flags), np.sum(truth & ~flags), np.sum(~truth & flags),
+                  np.sum(~truth & ~flags)]
+            errors += transition_errors(truth, flags)
+        e = np.array(errors)
+        out.append((contrast, c[0] / max(1, c[0] + c[1]) * 100,
+                    c[3] / max(1, c[2] + c[3]) * 100, float(np.mean(e <= 5) * 100)))
+    return out
 
 
 def feature_speed() -> tuple[float, float]:
@@ -93,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             errs = transition_errors(truth, flags)
             all_errors[mode] += errs
             rows.append((name, mode, c, errs))
+    contrast_rows = contrast_table(args.seed, sisfall, params)
     elapsed = time.perf_counter() - t0
     speed = feature_speed()
     mode_name = {"temp": "accel + temperature", "accel": "accelerometer only"}
@@ -113,6 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| **all** | {mode_name[mode]} | {c[0]:,} | {c[1]:,} | {c[2]:,} | {c[3]:,} "
               f"| worn found {worn_ok:.1f} %, not worn found {off_ok:.1f} %, "
               f"transitions within 5 min {within:.0f} % |")
+    print("\nHow much the temperature cue needs: the same scenarios with a smaller difference "
+          "between the clip worn and on a table (the Pi's own warmth, a clip over thick "
+          "clothes).\n")
+    print("| worn minus off (°C) | worn min: called worn | not-worn min: called not worn "
+          "| transitions within 5 min |")
+    print("|---|---|---|---|")
+    for contrast, worn_pct, off_pct, within in contrast_rows:
+        print(f"| {contrast:g} | {worn_pct:.1f} % | {off_pct:.1f} % | {within:.0f} % |")
     print(f"\n({elapsed:.0f} s; {sum(int(c.sum()) for c in totals.values()) // 2:,} minutes "
           f"per cue set. Cost on this machine: WearFeatures {speed[0]:.2f} s per 24 h of 104 Hz "
           f"in one-second batches ({speed[0] / 864:.4f} % of a core), WearDetector "

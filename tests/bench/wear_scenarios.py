@@ -15,9 +15,10 @@ temperature per batch:
   (the worst case for the detector);
 * "handling" (picking the clip up, clipping it on): a few seconds of turning in the hand.
 
-Temperature (°C, the die): first order towards body warmth when worn (31 °C; 32 in bed under
-covers) or room + the Pi's own 2.5 °C when not, time constant 6 min off / 8 min on; the room
-drifts 20-23 °C over the day and 0.5 °C at random; noise 0.03 °C, 1/256 °C steps (OUT_TEMP).
+Temperature (°C, the die): first order towards body warmth when worn (the room + the Pi's own
+2.5 °C + ``contrast``, 7 °C by default, i.e. about 31 °C; 1 °C more in bed under covers) or the
+room + the Pi's own 2.5 °C when not, time constant 6 min off / 8 min on; the room drifts 20-23
+°C over the day and 0.5 °C at random; noise 0.03 °C, 1/256 °C steps (OUT_TEMP).
 """
 
 from __future__ import annotations
@@ -165,18 +166,21 @@ class Run:
 class Thermal:
     """The die temperature: first order towards body warmth or the room (+ the Pi's warmth)."""
 
-    def __init__(self, rng: np.random.Generator, start_worn: bool) -> None:
+    def __init__(self, rng: np.random.Generator, start_worn: bool, contrast: float = 7.0) -> None:
         self.rng = rng
+        self.contrast = contrast
         self.phase = float(rng.uniform(0, 2 * np.pi))
         self.walk = 0.0
-        self.temp = 31.0 if start_worn else self.room(0.0) + 2.5
+        self.temp = self.room(0.0) + 2.5 + (contrast if start_worn else 0.0)
 
     def room(self, t: float) -> float:
         return 21.5 + 1.5 * np.sin(2 * np.pi * t / 86400.0 + self.phase) + self.walk
 
     def step(self, t: float, worn: bool, in_bed: bool) -> float:
         self.walk = float(np.clip(self.walk + self.rng.normal(0, 0.01), -0.5, 0.5))
-        target = (32.0 if in_bed else 31.0) if worn else self.room(t) + 2.5
+        target = self.room(t) + 2.5
+        if worn:
+            target += self.contrast + (1.0 if in_bed else 0.0)
         tau = 480.0 if worn else 360.0
         self.temp += (target - self.temp) * (1.0 - np.exp(-1.0 / tau))
         reading = self.temp + self.rng.normal(0, 0.03)
@@ -184,11 +188,12 @@ class Thermal:
 
 
 def run(pieces: list[PieceFn], seed: int, *, temperature: bool,
-        params: WearParams | None = None, start_s: float = 1_780_000_000.0) -> Run:
+        params: WearParams | None = None, start_s: float = 1_780_000_000.0,
+        contrast: float = 7.0) -> Run:
     """Feed the pieces through WearFeatures in one-second batches (as device/runtime.py does)."""
     rng = np.random.default_rng(seed)
     feats = WearFeatures(params, offset_s=start_s)
-    thermal = Thermal(np.random.default_rng(seed + 1), start_worn=True)
+    thermal = Thermal(np.random.default_rng(seed + 1), start_worn=True, contrast=contrast)
     minutes: list[WearMinute] = []
     sec_worn: dict[int, list[int]] = {}
     sec_name: dict[int, dict[str, int]] = {}
@@ -237,16 +242,16 @@ def iter_scenarios(with_sisfall: bool) -> Iterator[tuple[str, list[PieceFn]]]:
                                  desk_session(90), handling(False), table(150), handling(True),
                                  desk_session(60)]
     if with_sisfall:
-        night: list[PieceFn] = [sisfall("D12")]
+        night: list[PieceFn] = [table(30), handling(True), sisfall("D12")]
         rng = np.random.default_rng(7)
         while sum(1 for _ in night) < 30:
             night.append(still(float(rng.uniform(10, 60)), True, noise=SISFALL_NOISE,
                                step=SISFALL_STEP, rate_hz=100.0, name="lying still, in bed",
                                in_bed=True))
             night.append(sisfall(str(rng.choice(["D14", "D14", "D12", "D13"]))))
-        yield "sleeping on the back, 7 h+ (SisFall rolls)", night
-        yield "a very still sleeper (2.5 h without moving)", [
-            sisfall("D12"),
+        yield "off the charger, then sleeping on the back, 7 h+ (SisFall rolls)", night
+        yield "off the charger, then a very still sleeper (2.5 h without moving)", [
+            table(30), handling(True), sisfall("D12"),
             still(150, True, noise=SISFALL_NOISE, step=SISFALL_STEP, rate_hz=100.0,
                   name="lying still, in bed", in_bed=True),
             sisfall("D14"),
