@@ -38,8 +38,9 @@ class ChipTemperature:
     """The temperature of the IMU an :class:`~device.lsm6ds.Lsm6dsSource` drives, read at most
     every ``every_s`` seconds (the last reading is reused in between).
 
-    source: anything with the adafruit driver in ``_driver`` (the Lsm6dsSource re-creates its
-    driver when it re-initialises the chip, so the driver is looked up at every read).
+    source: the Lsm6dsSource, or the firmware's ReconnectingImu around one (``_source``); the
+    driver is looked up at every read, since the source re-creates it when it re-initialises
+    the chip and the wrapper re-opens the source after a loss.
     """
 
     def __init__(self, source: Any, clock: Callable[[], float], every_s: float = 60.0) -> None:
@@ -54,6 +55,7 @@ class ChipTemperature:
         if now - self._last_read < self.every_s:
             return self.last_c
         self._last_read = now
-        driver = getattr(self.source, "_driver", None)
+        inner = getattr(self.source, "_source", None) or self.source
+        driver = getattr(inner, "_driver", None)
         self.last_c = None if driver is None else read_temperature_c(driver)
         return self.last_c

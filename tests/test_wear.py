@@ -365,3 +365,19 @@ def test_any_minute_sequence_gets_one_flag_per_minute_without_crashing(minutes):
     assert flags.shape == start.shape and flags.dtype == bool
     det = WearDetector(P).update(start, active, temps)
     assert det.undecided_minutes <= det.max_lag_min
+
+
+def test_temperature_through_the_firmwares_reconnecting_source(clock):
+    from device.app import ReconnectingImu
+    from device.lsm6ds import ImuUnavailable
+
+    trace = ChipTrace.at_rest(clock(), 600.0)
+    trace.temp_c = 29.5
+    bus, _ = make_bus([(0x6A, "LSM6DS3TR-C")], clock=clock, trace=trace)
+    imu = ReconnectingImu(lambda: Lsm6dsSource(bus, "auto", clock=clock, sleep=clock.sleep),
+                          (ImuUnavailable,))
+    temp = ChipTemperature(imu, clock)
+    assert temp.read() is None  # not opened yet: no chip to ask
+    clock.advance(60)
+    imu.read()
+    assert temp.read() == pytest.approx(29.5, abs=1 / 256)
