@@ -61,12 +61,12 @@ def parse_quiet_hours(text: str) -> tuple[dt.time, dt.time]:
 
 
 def plan_from_config(config: Any) -> ReminderPlan:
-    """The ReminderPlan a wearer's config asks for (its ``reminder_time``: 'HH:MM' or '' for
-    none, ``quiet_hours``: 'HH:MM-HH:MM'); a config without them, or with a value that does
-    not parse, has no reminder."""
+    """The ReminderPlan a wearer's config asks for (its ``reminder_time``: 'HH:MM', or 'off' or
+    '' for none, ``quiet_hours``: 'HH:MM-HH:MM'); a config without them, or with a value that
+    does not parse, has no reminder."""
     try:
         at_text = getattr(config, "reminder_time", "")
-        at = parse_time_of_day(at_text) if at_text else None
+        at = parse_time_of_day(at_text) if at_text not in ("", "off") else None
         start, end = parse_quiet_hours(getattr(config, "quiet_hours", _DEFAULT_QUIET))
     except ValueError:
         return ReminderPlan()

@@ -162,4 +162,5 @@ def test_times_and_quiet_hours_from_the_wearers_config():
     plan = plan_from_config(SimpleNamespace(reminder_time="17:30", quiet_hours="20:00-09:00"))
     assert plan == ReminderPlan(dt.time(17, 30), dt.time(20), dt.time(9))
     assert plan_from_config(SimpleNamespace()).at is None  # a config without the fields
+    assert plan_from_config(SimpleNamespace(reminder_time="off")).at is None
     assert plan_from_config(SimpleNamespace(reminder_time="", quiet_hours="x")).at is None
