@@ -305,7 +305,8 @@ def run_device(opts: RunOptions) -> int:
 
         agent = SyncAgent(opts.serial_port, opts.data_dir, clock, device_id,
                           show_pairing_code=pairing_code,
-                          on_config_changed=lambda _cfg: runtime.refresh(force=True))
+                          on_config_changed=lambda _cfg: runtime.refresh(force=True),
+                          health=runtime.health)
         agent.start()
     button = _connect_button(opts, display) if sim_clock is None else None
 

@@ -218,6 +218,12 @@ class DeviceRuntime:
         return len(self._pending)
 
     # -- screens ----------------------------------------------------------------------------
+    def health(self) -> dict[str, object]:
+        """Sensor and storage in plain words, for the host's `hostsync status` (any thread)."""
+        return {"sensor": self.sensor_problem or "ok",
+                "storage": self.storage_problem or "ok",
+                "unwritten_minutes": len(self._pending)}
+
     def status(self) -> DeviceStatus:
         extra = self.status_extra()
         return DeviceStatus(

@@ -300,10 +300,23 @@ def cmd_status(args: argparse.Namespace) -> int:
             ("Rows here", conn.db.row_count(conn.device_id)),
             ("Last pull here", last),
             ("Battery", _battery_words(st.get("battery"))),
+            *_health_lines(st.get("health")),
         ]
         for key, value in lines:
             print(f"{key + ':':<16}{value}")
     return EXIT_OK
+
+
+def _health_lines(health: Any) -> list[tuple[str, Any]]:
+    """Sensor and storage as the device reports them (older firmware sends nothing)."""
+    if not isinstance(health, dict):
+        return [("Sensor", "not reported by this firmware")]
+    lines: list[tuple[str, Any]] = [("Sensor", str(health.get("sensor", "?"))[:200]),
+                                    ("Storage", str(health.get("storage", "?"))[:200])]
+    unwritten = health.get("unwritten_minutes")
+    if isinstance(unwritten, int) and unwritten > 0:
+        lines.append(("Unwritten", f"{unwritten} minute(s) waiting for storage"))
+    return lines
 
 
 def _battery_words(battery: Any) -> str:

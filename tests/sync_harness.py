@@ -64,7 +64,8 @@ class Device:
 
 
 def start_device(tmp_path: Path, *, board_serial: str | None = None,
-                 wall: Callable[[], float] = time.time) -> Device:
+                 wall: Callable[[], float] = time.time,
+                 health: Callable[[], dict] = dict) -> Device:
     """A store with the wearer's config, a clock on BOOT, a bridge and a running agent.
 
     board_serial: emulate the Pi board the card sits in (the device id then comes from it, as
@@ -86,7 +87,8 @@ def start_device(tmp_path: Path, *, board_serial: str | None = None,
             dev.code_shown.set()
 
     agent = SyncAgent(bridge.device_path, data, clock, device_id, show_pairing_code=show,
-                      on_config_changed=lambda cfg: dev.configs.append(cfg), max_backoff=0.05)
+                      on_config_changed=lambda cfg: dev.configs.append(cfg), max_backoff=0.05,
+                      health=health)
     dev = Device(store, clock, agent, bridge, data, device_id)
     agent.start()
     assert agent.connected.wait(5)

@@ -111,8 +111,10 @@ class SyncSession:
         firmware_version: str = FIRMWARE_VERSION,
         now: Callable[[], float] = time.monotonic,
         guard: pairing.PairingGuard | None = None,
+        health: Callable[[], dict[str, Any]] = dict,
     ) -> None:
         self.store = store
+        self._health = health
         self.clock = clock
         self.device_id = device_id
         self.data_dir = Path(data_dir)
@@ -367,7 +369,8 @@ class SyncSession:
                 "rows_stored": self.store.minute_count(), "clock_trusted": self.clock.trusted(),
                 "utc_now": self.clock.utc_now(), "wearer_label": cfg.wearer_label,
                 "timezone": cfg.timezone, "last_sync_utc": self.store.get_meta(META_LAST_SYNC),
-                "battery": battery_summary(self.store, self.clock.utc_now())}
+                "battery": battery_summary(self.store, self.clock.utc_now()),
+                "health": self._health()}
 
     def _on_set_clock(self, req: messages.SetClock) -> dict[str, Any]:
         utc, tz = req.utc, req.tz
@@ -501,6 +504,7 @@ class SyncAgent:
         show_pairing_code: Callable[[str | None], None] = lambda _c: None,
         on_config_changed: Callable[[WearerConfig], None] = lambda _c: None,
         store_path: Path | None = None,
+        health: Callable[[], dict[str, Any]] = dict,
         firmware_version: str = FIRMWARE_VERSION,
         read_timeout: float = 0.05,
         max_backoff: float = 2.0,
@@ -513,6 +517,7 @@ class SyncAgent:
         self.firmware_version = firmware_version
         self._show_code = show_pairing_code
         self._on_config = on_config_changed
+        self._health = health
         self.read_timeout = read_timeout
         self.max_backoff = max_backoff
         self._stop = threading.Event()
@@ -583,7 +588,7 @@ class SyncAgent:
         session = SyncSession(
             store, self.clock, self.device_id, self.data_dir,
             show_pairing_code=self._show_code, on_config_changed=self._on_config,
-            firmware_version=self.firmware_version, guard=self._guard,
+            firmware_version=self.firmware_version, guard=self._guard, health=self._health,
         )
         decoder = FrameDecoder()
         try:
