@@ -23,6 +23,7 @@ from device.app import HardwareConfig
 from device.cli import main
 from device.config import WearerConfig
 from device.store import STORE_FILENAME, MinuteRow, Store
+from tests.unprivileged import as_unprivileged
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -244,20 +245,6 @@ def test_a_file_in_the_way_of_the_data_dir_is_one_line(tmp_path, capfd, trace):
     assert blocker.read_text() == "my notes\n"
 
 
-def _as_unprivileged(cmd: list[str]) -> list[str] | None:
-    """cmd run as a user that file permissions apply to (root ignores them), or None."""
-    if os.geteuid() != 0:
-        return cmd
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        return None
-    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
-    probe = subprocess.run([*prefix, sys.executable, "-c", "import device, hostsync"],
-                           cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-                           capture_output=True, timeout=60)
-    return [*prefix, *cmd] if probe.returncode == 0 else None  # nobody may not reach python
-
-
 def test_a_data_dir_without_permission_is_one_line(trace):
     with tempfile.TemporaryDirectory() as d:
         os.chmod(d, 0o755)
@@ -267,7 +254,7 @@ def test_a_data_dir_without_permission_is_one_line(trace):
         shutil.copy(trace, work_trace)
         os.chmod(work_trace, 0o644)
         for data in (locked / "data", locked):
-            cmd = _as_unprivileged([sys.executable, "-m", "device.cli", "run", "--simulate",
+            cmd = as_unprivileged([sys.executable, "-m", "device.cli", "run", "--simulate",
                                     str(work_trace), "--speed", "0", "--display", "none",
                                     "--data-dir", str(data)])
             if cmd is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import sqlite3
 import stat
 import subprocess
@@ -27,6 +26,7 @@ from hostsync.db import HostDB, HostDBError
 from hostsync.dbfile import describe
 from tests.sync_harness import DEVICE_ID, make_rows
 from tests.test_hostsync_cli import cli, device, paired_cli  # noqa: F401 - fixtures
+from tests.unprivileged import as_unprivileged
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -137,19 +137,6 @@ def test_a_read_only_database_error_is_one_line():
     assert "read-only" in text and "\n" not in text
 
 
-def _as_unprivileged(cmd: list[str]) -> list[str] | None:
-    if os.geteuid() != 0:
-        return cmd
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        return None
-    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
-    probe = subprocess.run([*prefix, sys.executable, "-c", "import device, hostsync"],
-                           cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-                           capture_output=True, timeout=60)
-    return [*prefix, *cmd] if probe.returncode == 0 else None  # nobody may not reach python
-
-
 def test_a_database_this_user_may_only_read_is_one_line_or_works(tmp_path):
     with tempfile.TemporaryDirectory() as d:
         os.chmod(d, 0o755)
@@ -163,7 +150,7 @@ def test_a_database_this_user_may_only_read_is_one_line_or_works(tmp_path):
             pytest.skip("the owner of the file: read-only is tested through describe()")
         before = sha(path)
         for command in (["devices"], ["export"], ["report", "--out", f"{d}/r"]):
-            cmd = _as_unprivileged([sys.executable, "-m", "hostsync.cli", "--db", str(path),
+            cmd = as_unprivileged([sys.executable, "-m", "hostsync.cli", "--db", str(path),
                                     *command])
             if cmd is None:
                 pytest.skip("root without setpriv")
