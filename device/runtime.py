@@ -27,6 +27,7 @@ from device.clock import DeviceClock
 from device.core.aggregator import MinuteSummary
 from device.core.pipeline import StepPipeline
 from device.core.progress import WeekProgress, week_progress_arrays
+from device.core.wear import WearTracker
 from device.sources import ImuBatch, ImuSource
 from device.status import DeviceStatus
 from device.store import MinuteRow, Store, StoreError, StoreFull
@@ -67,6 +68,7 @@ class DeviceRuntime:
         display: object | None = None,
         status_extra: Callable[[], dict] | None = None,
         battery: BatterySource | None = None,
+        temperature: Callable[[], float | None] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -95,6 +97,10 @@ class DeviceRuntime:
         self.shutdown_reason: str | None = None  # set when the battery is empty: stop cleanly
         self._last_battery = -math.inf
         self.history: tuple = ()  # the last 7 local days, for the screens
+        # Wear evidence per minute (device/core/wear.py), stored beside the steps; the IMU's
+        # temperature (device/temperature.py) when the source has one.
+        self.temperature = temperature
+        self.wear: WearTracker | None = None
         self._arrays: tuple = (np.zeros(0, np.int64),) * 2 + (np.zeros(0, bool),)
 
     # -- the loop body -------------------------------------------------------------------------
@@ -110,6 +116,8 @@ class DeviceRuntime:
             if self._chip_at_close is None:
                 self._chip_at_close = self._chip_total
         out = self.pipeline.feed(batch.t, batch.acc, batch.gyro)  # type: ignore[union-attr]
+        self.wear.update(batch.t, batch.acc,  # type: ignore[union-attr]
+                         self.temperature() if self.temperature is not None else None)
         self.steps_total += out.step_times_s.size
         self._store_minutes(out.minutes)
         if out.minutes or out.step_times_s.size or clock_changed:
@@ -120,6 +128,8 @@ class DeviceRuntime:
         """Write the minute in progress (SIGTERM, end of a simulation)."""
         if self.pipeline is None:
             return []
+        if self.wear is not None:
+            self.wear.finish()
         out = self.pipeline.finish()
         self.steps_total += out.step_times_s.size
         self._store_minutes(out.minutes)
@@ -141,6 +151,7 @@ class DeviceRuntime:
             self._offset = self.clock.utc_now() - self.clock.monotonic()
             self._trusted = self.clock.trusted()
             self.pipeline = StepPipeline(self.config.threshold_spm, offset_s=self._offset)
+            self.wear = WearTracker(offset_s=self._offset)
 
     def _follow_clock(self) -> bool:
         """When a host sets the clock, later minutes use the host's time. True if it changed."""
@@ -150,6 +161,8 @@ class DeviceRuntime:
         offset = self.clock.utc_now() - self.clock.monotonic()
         if trusted != self._trusted or abs(offset - self._offset) > 1.0:
             self.pipeline.aggregator.rebase(offset)  # type: ignore[union-attr]
+            if self.wear is not None:
+                self.wear.rebase(offset)
             self._offset = offset
             self._trusted = trusted
             return True
@@ -161,6 +174,7 @@ class DeviceRuntime:
             if self._chip_total is not None and self._chip_at_close is not None:
                 chip = max(0, self._chip_total - self._chip_at_close)
                 self._chip_at_close = self._chip_total
+            wear = self.wear.take(m.start_s) if self.wear is not None else None
             self._pending.append(
                 MinuteRow(
                     start_utc=int(m.start_s),
@@ -172,6 +186,9 @@ class DeviceRuntime:
                     boot_id=self.clock.boot_id,
                     mono_start=m.start_s - self._offset,
                     battery_percent=None if self.battery is None else self.battery.percent,
+                    wear_active_s=None if wear is None else wear.active_s,
+                    wear_turned=None if wear is None else wear.turned,
+                    temp_c=None if wear is None else wear.temp_c,
                 )
             )
         self.write_pending()

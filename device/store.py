@@ -65,6 +65,10 @@ class MinuteRow:
     mono_start: float
     seq: int = 0
     battery_percent: float | None = None  # the fuel gauge at the minute's end; None: no gauge
+    # Wear evidence (device/core/wear.py WearMinute; None: not measured, e.g. older firmware):
+    wear_active_s: int | None = None  # seconds that moved above the sensor's noise (0-60)
+    wear_turned: bool | None = None   # a still minute turned from the previous still one
+    temp_c: float | None = None       # the IMU's mean die temperature (°C)
 
 
 def _m1_minutes_config_meta(db: sqlite3.Connection) -> None:
@@ -102,16 +106,27 @@ def _m3_battery_per_minute(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE minutes ADD COLUMN battery_percent REAL")
 
 
+def _m4_wear_per_minute(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE minutes ADD COLUMN wear_active_s INTEGER")
+    db.execute("ALTER TABLE minutes ADD COLUMN wear_turned INTEGER")
+    db.execute("ALTER TABLE minutes ADD COLUMN temp_c REAL")
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m1_minutes_config_meta,
     _m2_events_and_indexes,
     _m3_battery_per_minute,
+    _m4_wear_per_minute,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = (
     "seq, start_utc, steps, cadence_spm, moderate, chip_steps, clock_trusted, boot_id, mono_start, "
-    "CASE WHEN typeof(battery_percent) IN ('real', 'integer') THEN battery_percent END"
+    "CASE WHEN typeof(battery_percent) IN ('real', 'integer') THEN battery_percent END, "
+    "CASE WHEN typeof(wear_active_s) = 'integer' AND wear_active_s BETWEEN 0 AND 60 "
+    "THEN wear_active_s END, "
+    "CASE WHEN typeof(wear_turned) = 'integer' THEN wear_turned END, "
+    "CASE WHEN typeof(temp_c) IN ('real', 'integer') THEN temp_c END"
 )
 
 
@@ -139,6 +154,9 @@ def _row(r: tuple) -> MinuteRow:
         boot_id=r[7],
         mono_start=r[8],
         battery_percent=r[9] if len(r) > 9 else None,
+        wear_active_s=r[10] if len(r) > 10 else None,
+        wear_turned=None if len(r) <= 11 or r[11] is None else bool(r[11]),
+        temp_c=r[12] if len(r) > 12 else None,
     )
 
 
@@ -184,7 +202,22 @@ def _check_row(i: int, r: MinuteRow) -> tuple:
         r.boot_id,
         float(r.mono_start),
         _battery(i, getattr(r, "battery_percent", None)),
+        *_wear(i, r),
     )
+
+
+def _wear(i: int, r: MinuteRow) -> tuple[int | None, int | None, float | None]:
+    active, turned, temp = r.wear_active_s, r.wear_turned, r.temp_c
+    if active is not None:
+        _check_int(f"row {i}: wear_active_s", active, 0)
+        if active > 60:
+            raise StoreError(f"row {i}: wear_active_s must be 0 to 60 seconds")
+    if turned is not None and not isinstance(turned, bool):
+        raise StoreError(f"row {i}: wear_turned must be True, False or None")
+    if temp is not None and (not isinstance(temp, int | float) or isinstance(temp, bool)
+                             or not math.isfinite(temp)):
+        raise StoreError(f"row {i}: temp_c must be a finite number or None")
+    return active, None if turned is None else int(turned), None if temp is None else float(temp)
 
 
 def _battery(i: int, v: object) -> float | None:
@@ -326,8 +359,8 @@ class Store:
             for v in values:
                 cur = db.execute(
                     "INSERT INTO minutes (start_utc, steps, cadence_spm, moderate, chip_steps, "
-                    "clock_trusted, boot_id, mono_start, battery_percent) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "clock_trusted, boot_id, mono_start, battery_percent, wear_active_s, "
+                    "wear_turned, temp_c) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     v,
                 )
                 seqs.append(int(cur.lastrowid))

@@ -1,0 +1,96 @@
+"""Wear and coaching wired into the firmware: stored per minute, coaching on the screens, the
+reminder from the hardware config, hostsync plan suggest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from device.clock import DeviceClock
+from device.core.wear import wear_flags
+from device.runtime import DeviceRuntime, SimulatedClock, run_loop
+from device.sources import ImuBatch, TraceSource
+from device.store import MIGRATIONS, MinuteRow, Store
+from device.synthetic import FLAT_ON_SIDE, HIP_CLIP, Timeline
+
+MONDAY = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC).timestamp()
+
+
+def _walk_then_table():
+    walk = Timeline(1, clip=HIP_CLIP).stand(5).walk(330, 110).stand(5).render(50.0)
+    table = Timeline(2, clip=FLAT_ON_SIDE).rest(30 * 60).render(50.0)
+    t = np.concatenate([walk.t, table.t + walk.t[-1] + 0.02])
+    acc = np.concatenate([walk.acc, table.acc])
+    return t, acc, float(walk.t[-1])
+
+
+def test_the_runtime_stores_each_minutes_wear_features(tmp_path: Path) -> None:
+    sim = SimulatedClock(MONDAY)
+    store = Store(tmp_path / "walkcoach.sqlite3")
+    clock = DeviceClock(store, monotonic=sim.monotonic, wall=sim.wall, boot_id="boot-1")
+    clock.set_time(MONDAY, "Europe/London")
+    t, acc, walk_end = _walk_then_table()
+    temps = []
+
+    def temperature() -> float:
+        temp = 31.0 if sim.now < walk_end else 23.0 + 8.0 * np.exp(-(sim.now - walk_end) / 360)
+        temps.append(temp)
+        return temp
+
+    runtime = DeviceRuntime(store, clock, temperature=temperature)
+
+    def on_batch(batch: ImuBatch) -> None:
+        sim.now = float(batch.t[-1])
+
+    run_loop(runtime, TraceSource(t, acc), should_stop=lambda: False, on_batch=on_batch)
+    rows = store.minutes_after(0, limit=10**6)
+    assert len(rows) >= 33
+    assert all(r.wear_active_s is not None and r.temp_c is not None for r in rows)
+    assert rows[1].wear_active_s >= 40 and rows[1].temp_c == 31.0  # walking
+    assert all(r.wear_active_s == 0 for r in rows[6:])  # on the table
+    assert rows[-1].temp_c < 25.0
+    # the same features as WearFeatures on the trace itself (the runtime adds nothing)
+    flags = wear_flags([r.start_utc for r in rows], [r.wear_active_s for r in rows],
+                       [r.temp_c for r in rows], turned=[r.wear_turned for r in rows])
+    assert flags[:4].all() and not flags[7:].any()  # taken off: cooled, 20 still minutes
+    store.close()
+
+
+def test_an_older_store_gains_the_wear_columns_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "walkcoach.sqlite3"
+    db = sqlite3.connect(path)
+    for migrate in MIGRATIONS[:3]:
+        migrate(db)
+    db.execute("INSERT INTO minutes (start_utc, steps, cadence_spm, moderate, chip_steps, "
+               "clock_trusted, boot_id, mono_start) VALUES (1780000020, 12, 12.0, 0, NULL, 1, "
+               "'b', 5.0)")
+    db.execute("PRAGMA user_version=3")
+    db.commit()
+    db.close()
+    store = Store(path)
+    (old,) = store.minutes_after(0)
+    assert old.steps == 12 and old.wear_active_s is None and old.temp_c is None
+    store.add_minutes([MinuteRow(1780000080, 0, 0.0, False, None, True, "b", 65.0,
+                                 wear_active_s=3, wear_turned=True, temp_c=30.5)])
+    new = store.minutes_after(old.seq)[0]
+    assert (new.wear_active_s, new.wear_turned, new.temp_c) == (3, True, 30.5)
+    store.close()
+
+
+def test_bad_wear_values_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    import pytest
+
+    from device.store import StoreError
+
+    store = Store(tmp_path / "walkcoach.sqlite3")
+    good = MinuteRow(1780000020, 0, 0.0, False, None, True, "b", 5.0, wear_active_s=60)
+    for bad in ({"wear_active_s": 61}, {"wear_active_s": -1}, {"wear_active_s": True},
+                {"wear_turned": 1}, {"temp_c": float("nan")}, {"temp_c": "31"}):
+        row = MinuteRow(1780000080, 0, 0.0, False, None, True, "b", 65.0, **bad)
+        with pytest.raises(StoreError, match=next(iter(bad))):
+            store.add_minutes([good, row])
+    assert store.minutes_after(0) == []
+    store.close()
