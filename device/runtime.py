@@ -25,6 +25,7 @@ import numpy as np
 from device.battery import BatteryReading, BatterySource, BatteryUnavailable
 from device.clock import DeviceClock
 from device.core.aggregator import MinuteSummary
+from device.core.coaching import Coaching, brisk_walks, coach, goal_just_met
 from device.core.pipeline import StepPipeline
 from device.core.progress import WeekProgress, week_progress_arrays
 from device.core.wear import WearTracker
@@ -69,6 +70,7 @@ class DeviceRuntime:
         status_extra: Callable[[], dict] | None = None,
         battery: BatterySource | None = None,
         temperature: Callable[[], float | None] | None = None,
+        reminder: object | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -101,6 +103,11 @@ class DeviceRuntime:
         # temperature (device/temperature.py) when the source has one.
         self.temperature = temperature
         self.wear: WearTracker | None = None
+        # Coaching (device/core/coaching.py) for the home screen, the celebration when the goal
+        # is reached, and the optional reminder (device/reminder.py) when behind.
+        self.coaching: Coaching | None = None
+        self.reminder = reminder
+        self._celebrated: tuple[object, int] | None = None  # (week start, minutes) last seen
         self._arrays: tuple = (np.zeros(0, np.int64),) * 2 + (np.zeros(0, bool),)
 
     # -- the loop body -------------------------------------------------------------------------
@@ -255,6 +262,7 @@ class DeviceRuntime:
             battery_charging=self.battery is not None and self.battery.charging,
             battery_problem=self.battery_problem,
             history=self.history,
+            coaching_line=self._coaching_line(),
             **extra,
         )
 
@@ -295,6 +303,10 @@ class DeviceRuntime:
             except StoreError as exc:
                 self.storage_problem = f"Storage error: {exc}"
         self.progress = self._with_open_minute(self._base)
+        if force or written != getattr(self, "_coached_rows", -1):
+            self._coach()
+            self._coached_rows = written
+        self._remind()
         if self.display is not None:
             self.display.update(self.progress, self.status())
 
@@ -313,6 +325,51 @@ class DeviceRuntime:
             moderate_minutes=base.moderate_minutes + extra,
             day_minutes=tuple(days),
         )
+
+    # -- coaching ---------------------------------------------------------------------------
+    def _coach(self) -> None:
+        """The week's coaching from the progress and the last 14 days' walks; wakes the screen
+        on the week's goal the moment it is reached (once)."""
+        p = self.progress
+        if p is None:
+            return
+        now = self.clock.utc_now()
+        try:
+            start, _steps, moderate = self.store.minute_arrays_between(int(now - 14 * 86400),
+                                                                       int(now) + 86400)
+        except StoreError:
+            start, moderate = np.empty(0, np.int64), np.empty(0, bool)
+        days = [d.moderate_minutes for d in self.history[:-1]] if self.history else []
+        self.coaching = coach(p.goal_minutes, p.day_minutes, p.today_index,
+                              brisk_walks(start, moderate), days)
+        before = self._celebrated
+        self._celebrated = (p.week_start, p.moderate_minutes)
+        same_week = before is not None and before[0] == p.week_start
+        if goal_just_met(None if before is None else int(before[1]), p.moderate_minutes,
+                         p.goal_minutes, same_week):
+            self.store.log_event("goal", f"week goal of {p.goal_minutes} min met")
+            opener = getattr(self.display, "open_screen", None)
+            if opener is not None:
+                opener("week")  # the celebration: the week screen wakes with "Goal met"
+
+    def _coaching_line(self) -> str:
+        c = self.coaching
+        return c.line if c is not None and c.state in ("behind", "out_of_reach") else ""
+
+    def _remind(self) -> None:
+        """The gentle reminder, at the caregiver's time, when behind and the clip is worn."""
+        if self.reminder is None or self.coaching is None or not self.clock.trusted():
+            return
+        if self.wear is not None and not self.wear.worn_now:
+            return  # a buzz on the table helps nobody; the time window may still catch it
+        from device.core.progress import wearer_zone
+        from device.reminder import plan_from_config
+
+        if getattr(self.config, "reminder_time", ""):  # the caregiver's setting wins
+            self.reminder.plan = plan_from_config(self.config)  # type: ignore[attr-defined]
+        now = dt.datetime.fromtimestamp(self.clock.utc_now(), wearer_zone(self.config))
+        if self.reminder.tick(now, self.coaching.state):  # type: ignore[attr-defined]
+            self.store.log_event("reminder", self.coaching.message)
 
     def poll_battery(self, force: bool = False) -> None:
         """Read the fuel gauge (once a minute); an empty battery asks the loop to stop cleanly."""

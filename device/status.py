@@ -28,6 +28,7 @@ class DeviceStatus:
     battery_charging: the charge is rising (charger plugged in).
     battery_problem: the gauge cannot be read (plain words), or None.
     history: the last days (today last), for the 7-day screen.
+    coaching_line: what gets the week back on plan ("12 brisk min today"), '' when on plan.
     """
 
     live_cadence_spm: float = 0.0
@@ -44,3 +45,4 @@ class DeviceStatus:
     battery_charging: bool = False
     battery_problem: str | None = None
     history: tuple[DayRecord, ...] = ()
+    coaching_line: str = ""

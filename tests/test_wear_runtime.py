@@ -94,3 +94,69 @@ def test_bad_wear_values_are_refused_and_nothing_is_written(tmp_path: Path) -> N
             store.add_minutes([good, row])
     assert store.minutes_after(0) == []
     store.close()
+
+
+# -- coaching on the screens, the celebration, the reminder through the runtime -------------
+def _runtime_with(tmp_path: Path, start_utc: float, **kw):
+    sim = SimulatedClock(start_utc)
+    store = Store(tmp_path / "walkcoach.sqlite3")
+    clock = DeviceClock(store, monotonic=sim.monotonic, wall=sim.wall, boot_id="boot-1")
+    clock.set_time(start_utc, "Europe/London")
+    return sim, store, clock
+
+
+def _brisk_rows(start_utc: int, minutes: int, boot: str = "boot-1") -> list[MinuteRow]:
+    return [MinuteRow(start_utc + 60 * i, 110, 110.0, True, None, True, boot, 60.0 * i)
+            for i in range(minutes)]
+
+
+class Screen:
+    """A display stand-in that keeps what the runtime asked it to show."""
+
+    def __init__(self) -> None:
+        self.opened: list[str] = []
+        self.status = None
+
+    def update(self, progress, status) -> None:
+        self.status = status
+
+    def tick(self, now: float) -> None:
+        pass
+
+    def open_screen(self, name: str) -> None:
+        self.opened.append(name)
+
+
+def test_behind_plan_the_home_screen_says_what_keeps_the_week_on_plan(tmp_path: Path) -> None:
+    from device.display.screens import WeekView, make_view, preview
+
+    friday = dt.datetime(2026, 3, 6, 16, 0, tzinfo=dt.UTC).timestamp()  # Mon 2 March week
+    _sim, store, clock = _runtime_with(tmp_path, friday)
+    monday = int(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC).timestamp())
+    store.add_minutes(_brisk_rows(monday, 20))  # 20 of the default 60 by Friday: behind
+    screen = Screen()
+    runtime = DeviceRuntime(store, clock, display=screen)
+    runtime.refresh(force=True)
+    assert runtime.coaching is not None and runtime.coaching.state == "behind"
+    assert screen.status.coaching_line == runtime.coaching.line == "14 brisk min today"
+    view = make_view("week", runtime.progress, screen.status)
+    assert isinstance(view, WeekView) and view.coaching == "14 brisk min today"
+    preview(view)  # draws
+    store.close()
+
+
+def test_the_goal_met_celebration_wakes_the_week_screen_once(tmp_path: Path) -> None:
+    monday = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC).timestamp()
+    sim, store, clock = _runtime_with(tmp_path, monday)
+    store.add_minutes(_brisk_rows(int(monday) - 3600, 55))
+    screen = Screen()
+    runtime = DeviceRuntime(store, clock, display=screen)
+    runtime.refresh(force=True)
+    assert runtime.coaching.state != "goal_met" and screen.opened == []
+    store.add_minutes(_brisk_rows(int(monday), 10))  # 65 of 60
+    sim.now += 700
+    runtime.refresh(force=True)
+    runtime.refresh(force=True)
+    assert runtime.coaching.state == "goal_met" and screen.opened == ["week"]
+    assert screen.status.coaching_line == ""
+    store.close()

@@ -115,6 +115,7 @@ class WeekView:
     day_minutes: tuple[int, ...]
     day_initials: str
     today_index: int
+    coaching: str = ""  # behind plan: what gets the week back on track ("12 brisk min today")
 
 
 @dataclass(frozen=True)
@@ -325,6 +326,7 @@ def make_view(
             day_minutes=days,
             day_initials=initials,
             today_index=today,
+            coaching=shown_text(_one_line(status.coaching_line, 40)),
         )
     if screen == "days":
         rows, dates = [], []
@@ -507,6 +509,8 @@ def _draw_week(p: _Painter, v: WeekView) -> None:
         width = text_width(text, 10)
         p.rect("goal met", (0, 34, width + 4, 46), fill=ON)
         p.text("goal met text", (2, 44), text, 10, fill=OFF, record=False)
+    elif v.coaching:  # behind plan: what gets the week back on track (device/core/coaching.py)
+        p.text("to go", (0, 44), ellipsize(v.coaching, 10, WIDTH - 1), 10)
     else:
         to_go = v.goal - v.minutes
         day_word = "day" if days_left == 1 else "days"
