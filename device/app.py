@@ -21,6 +21,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from device.clock import DeviceClock
@@ -45,7 +46,9 @@ _SECTIONS = {
     "display": ("driver", "address", "rotate", "sleep_after_s"),
     "button": ("gpio", "long_press_s"),
     "sync": ("port",),
+    "reminder": ("gpio", "kind", "at", "quiet_hours"),
 }
+REMINDER_KINDS = ("motor", "led")
 
 
 @dataclass
@@ -65,6 +68,13 @@ class HardwareConfig:
     button_gpio: int = 17
     long_press_s: float = 2.0
     sync_port: str = "/dev/ttyGS0"
+    # The optional reminder (device/reminder.py): a vibration motor or LED on a BCM GPIO, at a
+    # time of day ('HH:MM'; the caregiver's `hostsync config set --reminder` wins), never in
+    # the quiet hours. No gpio: no reminder.
+    reminder_gpio: int | None = None
+    reminder_kind: str = "motor"
+    reminder_at: str = ""
+    reminder_quiet_hours: str = "21:00-08:00"
 
     @property
     def imu_i2c_address(self) -> int | str:
@@ -102,6 +112,9 @@ class HardwareConfig:
                     raise ValueError(f"unknown setting {f'{section}.{key}'!r}"[:120])
         imu, disp = raw.get("imu", {}), raw.get("display", {})
         button, sync = raw.get("button", {}), raw.get("sync", {})
+        reminder = raw.get("reminder", {})
+        if "gpio" in reminder and reminder["gpio"] == button.get("gpio", 17):
+            raise ValueError("reminder.gpio must not be the button's GPIO")
         return cls(
             i2c_bus=_whole(imu.get("i2c_bus", 1), "imu.i2c_bus", 0, 255),
             imu_address=_imu_address(imu.get("address", "auto")),
@@ -113,7 +126,27 @@ class HardwareConfig:
             button_gpio=_whole(button.get("gpio", 17), "button.gpio", 0, 53),
             long_press_s=_seconds(button.get("long_press_s", 2.0), "button.long_press_s"),
             sync_port=_text(sync.get("port", "/dev/ttyGS0"), "sync.port"),
+            reminder_gpio=(None if "gpio" not in reminder
+                           else _whole(reminder["gpio"], "reminder.gpio", 0, 53)),
+            reminder_kind=_choice(reminder.get("kind", "motor"), "reminder.kind",
+                                  REMINDER_KINDS),
+            reminder_at=_reminder_text(reminder.get("at", ""), "reminder.at", False),
+            reminder_quiet_hours=_reminder_text(reminder.get("quiet_hours", "21:00-08:00"),
+                                                "reminder.quiet_hours", True),
         )
+
+
+def _reminder_text(value: Any, key: str, quiet: bool) -> str:
+    from device.reminder import parse_quiet_hours, parse_time_of_day
+
+    if not quiet and value == "":
+        return ""
+    try:
+        (parse_quiet_hours if quiet else parse_time_of_day)(value)
+    except ValueError:
+        form = "HH:MM-HH:MM" if quiet else "HH:MM (24 h), or \"\" for none"
+        raise ValueError(f"{key} must be written {form}") from None
+    return value
 
 
 def _whole(value: Any, key: str, lo: int, hi: int) -> int:
@@ -289,8 +322,14 @@ def run_device(opts: RunOptions) -> int:
         }
 
     battery = opts.battery if sim_clock is not None else _open_battery(opts.hardware)
+    temperature = None
+    if sim_clock is None:  # the IMU's own thermometer, the wear detector's second cue
+        from device.temperature import ChipTemperature
+
+        temperature = ChipTemperature(source, clock.monotonic).read
+    reminder = _make_reminder(opts.hardware) if sim_clock is None else None
     runtime = DeviceRuntime(store, clock, display=display, status_extra=status_extra,
-                            battery=battery)
+                            battery=battery, temperature=temperature, reminder=reminder)
     if opts.on_display is not None and display is not None:
         opts.on_display(display)
     if opts.serial_port:
@@ -335,6 +374,8 @@ def run_device(opts: RunOptions) -> int:
             agent.stop()
         if button is not None:
             button.close()
+        if reminder is not None:
+            reminder.close()
         if display is not None:
             _close_display(display)
     opts.summary(_summary_text(runtime, store, opts))
@@ -344,6 +385,22 @@ def run_device(opts: RunOptions) -> int:
 
 
 BATTERY_EMPTY_EXIT = 75  # pedometer.service powers the Pi off on this status
+
+
+def _make_reminder(hw: HardwareConfig, pin_factory: Any = None) -> Any:
+    """The reminder on its GPIO (None when none is configured or the GPIO cannot be used)."""
+    if hw.reminder_gpio is None:
+        return None
+    from device.reminder import Reminder, plan_from_config
+
+    plan = plan_from_config(SimpleNamespace(reminder_time=hw.reminder_at,
+                                            quiet_hours=hw.reminder_quiet_hours))
+    try:
+        return Reminder.on_gpio(hw.reminder_gpio, hw.reminder_kind,  # type: ignore[arg-type]
+                                plan, pin_factory=pin_factory)
+    except Exception as exc:  # gpiozero: no pin factory here, pin in use...
+        log.error("reminder on GPIO%d: %s", hw.reminder_gpio, exc)
+        return None
 
 
 def _open_battery(hw: HardwareConfig) -> Any:

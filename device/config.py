@@ -22,7 +22,9 @@ LABEL_MAX_CHARS = 32
 PLAN_MAX_WEEKS = 520  # ten years of weekly goals; bounds what a host can make us store
 TIMEZONE_MAX_CHARS = 64
 
-_KEYS = ("threshold_spm", "plan", "wearer_label", "week_start_day", "timezone")
+_KEYS = ("threshold_spm", "plan", "wearer_label", "week_start_day", "timezone",
+         "reminder_time", "quiet_hours")
+DEFAULT_QUIET_HOURS = "21:00-08:00"
 _PLAN_KEYS = ("week_start", "goal_minutes")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
@@ -59,6 +61,8 @@ class WearerConfig:
     wearer_label: str = ""
     week_start_day: int = 0
     timezone: str = "UTC"
+    reminder_time: str = ""  # the reminder's local time 'HH:MM', 'off', or '' (the device's own)
+    quiet_hours: str = DEFAULT_QUIET_HOURS  # 'HH:MM-HH:MM': never a reminder then
 
     def __post_init__(self) -> None:
         t = self.threshold_spm
@@ -91,6 +95,18 @@ class WearerConfig:
         if not _is_int(self.week_start_day) or not 0 <= self.week_start_day <= 6:
             raise ConfigError("week_start_day must be a whole number 0 (Monday) to 6 (Sunday)")
         check_timezone(self.timezone)
+        from device.reminder import parse_quiet_hours, parse_time_of_day
+
+        try:
+            if self.reminder_time not in ("", "off"):
+                parse_time_of_day(self.reminder_time)
+        except ValueError:
+            raise ConfigError("reminder_time must be a time of day HH:MM (24 h), or off") \
+                from None
+        try:
+            parse_quiet_hours(self.quiet_hours)
+        except ValueError:
+            raise ConfigError("quiet_hours must be written HH:MM-HH:MM (24 h)") from None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; from_json(to_json()) gives back an equal config."""
@@ -103,6 +119,10 @@ class WearerConfig:
             "wearer_label": self.wearer_label,
             "week_start_day": self.week_start_day,
             "timezone": self.timezone,
+            # the reminder's keys only when set, so older firmware still takes the rest
+            **({"reminder_time": self.reminder_time} if self.reminder_time else {}),
+            **({"quiet_hours": self.quiet_hours}
+               if self.quiet_hours != DEFAULT_QUIET_HOURS else {}),
         }
 
     @classmethod

@@ -160,3 +160,65 @@ def test_the_goal_met_celebration_wakes_the_week_screen_once(tmp_path: Path) -> 
     assert runtime.coaching.state == "goal_met" and screen.opened == ["week"]
     assert screen.status.coaching_line == ""
     store.close()
+
+
+def test_the_runtime_reminds_on_the_gpio_when_behind_and_worn(tmp_path: Path) -> None:
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    from device.app import HardwareConfig, _make_reminder
+
+    hw = HardwareConfig._from_toml({"reminder": {"gpio": 18, "kind": "motor", "at": "17:00"}})
+    factory = MockFactory(pin_class=MockPWMPin)
+    reminder = _make_reminder(hw, pin_factory=factory)
+    friday = dt.datetime(2026, 3, 6, 16, 55, tzinfo=dt.UTC).timestamp()  # 16:55 in London
+    sim, store, clock = _runtime_with(tmp_path, friday)
+    store.add_minutes(_brisk_rows(int(friday) - 4 * 86400, 10))
+    runtime = DeviceRuntime(store, clock, reminder=reminder)
+    runtime.refresh(force=True)
+    assert reminder.fired == []  # 16:55
+    sim.now = 600.0
+    runtime.refresh(force=True)
+    runtime.refresh(force=True)
+    assert len(reminder.fired) == 1  # 17:05, behind, once
+    assert [e for e in store.events() if e[2] == "reminder"]
+    store.set_config(store.get_config().__class__(reminder_time="off"))
+    reminder.last_fired = None
+    runtime.refresh(force=True)
+    assert len(reminder.fired) == 1  # the caregiver turned it off
+    reminder.close()
+    factory.reset()
+    store.close()
+
+
+def test_the_hardware_config_reminder_section(tmp_path: Path) -> None:
+    import pytest
+
+    from device.app import HardwareConfig
+
+    assert HardwareConfig._from_toml({}).reminder_gpio is None
+    hw = HardwareConfig._from_toml({"reminder": {"gpio": 23, "kind": "led",
+                                                 "quiet_hours": "22:00-07:00"}})
+    assert (hw.reminder_gpio, hw.reminder_kind, hw.reminder_at) == (23, "led", "")
+    for bad, words in (({"gpio": 99}, "reminder.gpio"), ({"kind": "buzzer"}, "reminder.kind"),
+                       ({"at": "5pm"}, "reminder.at"), ({"quiet_hours": "late"},
+                                                        "reminder.quiet_hours"),
+                       ({"volume": 3}, "reminder.volume"), ({"gpio": 17}, "button's GPIO")):
+        with pytest.raises(ValueError, match=words):
+            HardwareConfig._from_toml({"reminder": bad})
+    # the shipped device.toml still loads (its [reminder] section is commented out)
+    shipped = Path(__file__).resolve().parents[1] / "hardware" / "device.toml"
+    assert HardwareConfig.load(shipped).reminder_gpio is None
+
+
+def test_the_wearer_config_carries_the_reminder_time_compatibly() -> None:
+    import pytest
+
+    from device.config import ConfigError, WearerConfig
+
+    assert "reminder_time" not in WearerConfig().to_json()  # older firmware still takes it
+    cfg = WearerConfig(reminder_time="17:30", quiet_hours="22:00-07:00")
+    assert WearerConfig.from_json(cfg.to_json()) == cfg
+    assert WearerConfig.from_json({"reminder_time": "off"}).reminder_time == "off"
+    for bad in ({"reminder_time": "5pm"}, {"reminder_time": 1730}, {"quiet_hours": "all day"}):
+        with pytest.raises(ConfigError):
+            WearerConfig.from_json(bad)
