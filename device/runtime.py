@@ -107,6 +107,7 @@ class DeviceRuntime:
         # is reached, and the optional reminder (device/reminder.py) when behind.
         self.coaching: Coaching | None = None
         self.reminder = reminder
+        self._reminder_plan = getattr(reminder, "plan", None)  # device.toml's, before config
         self._celebrated: tuple[object, int] | None = None  # (week start, minutes) last seen
         self._arrays: tuple = (np.zeros(0, np.int64),) * 2 + (np.zeros(0, bool),)
 
@@ -365,8 +366,10 @@ class DeviceRuntime:
         from device.core.progress import wearer_zone
         from device.reminder import plan_from_config
 
-        if getattr(self.config, "reminder_time", ""):  # the caregiver's setting wins
-            self.reminder.plan = plan_from_config(self.config)  # type: ignore[attr-defined]
+        chosen = plan_from_config(self.config)  # the caregiver's quiet hours, and time if set
+        if not getattr(self.config, "reminder_time", "") and self._reminder_plan is not None:
+            chosen = replace(chosen, at=self._reminder_plan.at)  # type: ignore[attr-defined]
+        self.reminder.plan = chosen  # type: ignore[attr-defined]
         now = dt.datetime.fromtimestamp(self.clock.utc_now(), wearer_zone(self.config))
         if self.reminder.tick(now, self.coaching.state):  # type: ignore[attr-defined]
             self.store.log_event("reminder", self.coaching.message)

@@ -185,6 +185,12 @@ def test_the_runtime_reminds_on_the_gpio_when_behind_and_worn(tmp_path: Path) ->
     reminder.last_fired = None
     runtime.refresh(force=True)
     assert len(reminder.fired) == 1  # the caregiver turned it off
+    store.set_config(store.get_config().__class__(quiet_hours="16:00-18:00"))
+    runtime.refresh(force=True)
+    assert len(reminder.fired) == 1 and reminder.plan.at == dt.time(17)  # quiet: device.toml's
+    store.set_config(store.get_config().__class__(quiet_hours="20:00-08:00"))
+    runtime.refresh(force=True)
+    assert len(reminder.fired) == 2  # time from device.toml, quiet hours from the caregiver
     reminder.close()
     factory.reset()
     store.close()
