@@ -488,6 +488,45 @@ def cmd_plan_set(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _plan_suggestion(rows: Sequence[Any], cfg: WearerConfig) -> tuple[Any, list[Any]]:
+    """(the suggestion for the week after this one, the weeks it was judged from)."""
+    from device.core.progress import week_start_for
+    from hostsync.plan_suggest import suggest_next_goal
+    from hostsync.report import today_for, weekly_summary
+
+    today = today_for(cfg)
+    weeks = weekly_summary(rows, cfg, today)
+    next_week = week_start_for(today, cfg.week_start_day) + dt.timedelta(days=7)
+    return suggest_next_goal(weeks, next_week), weeks
+
+
+def cmd_plan_suggest(args: argparse.Namespace) -> int:
+    from hostsync.plan_suggest import accept
+
+    if not args.accept:
+        with open_db(args) as db:
+            device_id = _offline_device(args, db)
+            cfg = db.config(device_id) or WearerConfig()
+            suggestion, _ = _plan_suggestion(db.rows(device_id), cfg)
+        print(f"Suggested goal for the week of {suggestion.week_start.isoformat()}: "
+              f"{suggestion.goal_minutes} min ({suggestion.reason}).")
+        say("Accept it with: hostsync plan suggest --accept")
+        return EXIT_OK
+    with authed(args) as conn:
+        cfg = conn.session.get_config()
+        suggestion, weeks = _plan_suggestion(conn.db.rows(conn.device_id), cfg)
+        print(f"Suggested goal for the week of {suggestion.week_start.isoformat()}: "
+              f"{suggestion.goal_minutes} min ({suggestion.reason}).")
+        try:
+            new = replace(cfg, plan=accept(cfg.plan, suggestion, weeks))
+        except ConfigError as e:
+            raise UsageError(str(e)) from None
+        _print_plan(_push(conn, new))
+        say(f"Accepted: {suggestion.goal_minutes} min from the week of "
+            f"{suggestion.week_start.isoformat()}.")
+    return EXIT_OK
+
+
 def _week_day(text: str) -> int:
     t = text.strip().lower()
     if _WHOLE.fullmatch(t) and 0 <= int(t) <= 6:
@@ -506,7 +545,8 @@ def _check_zone(name: str) -> None:
 
 
 _OPTION_OF = {"threshold_spm": "--threshold", "wearer_label": "--label",
-              "week_start_day": "--week-start", "timezone": "--timezone"}
+              "week_start_day": "--week-start", "timezone": "--timezone",
+              "reminder_time": "--reminder", "quiet_hours": "--quiet-hours"}
 
 
 def _check_label_renders(label: str) -> None:
@@ -534,8 +574,14 @@ def cmd_config_set(args: argparse.Namespace) -> int:
     if args.timezone is not None:
         _check_zone(args.timezone)
         changes["timezone"] = args.timezone
+    if args.reminder is not None:
+        off = args.reminder.strip().lower() == "off"
+        changes["reminder_time"] = "off" if off else args.reminder
+    if args.quiet_hours is not None:
+        changes["quiet_hours"] = args.quiet_hours
     if not changes:
-        raise UsageError("Nothing to set: give --threshold, --label, --week-start or --timezone.")
+        raise UsageError("Nothing to set: give --threshold, --label, --week-start, --timezone, "
+                         "--reminder or --quiet-hours.")
     try:
         WearerConfig(**changes)  # check the values before touching the device
     except ConfigError as e:
@@ -555,6 +601,10 @@ def _print_config(cfg: WearerConfig) -> None:
     print(f"Threshold:       {cfg.threshold_spm:g} steps/min")
     print(f"Week starts on:  {DAYS[cfg.week_start_day].capitalize()}")
     print(f"Time zone:       {cfg.timezone}")
+    if cfg.reminder_time == "off":
+        print("Reminder:        off")
+    elif cfg.reminder_time:
+        print(f"Reminder:        {cfg.reminder_time} when behind plan (quiet {cfg.quiet_hours})")
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:
@@ -752,6 +802,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--start", metavar="DATE", help="first week's start date, YYYY-MM-DD")
     s.add_argument("--goals", metavar="LIST", help="comma-separated weekly goals in minutes")
     s.set_defaults(func=cmd_plan_set)
+    s = plan_sub.add_parser(
+        "suggest", parents=[common], help="suggest next week's goal (and --accept it)",
+        description="Suggest next week's goal from the pulled weeks: +10 min when the last "
+        "week met its goal, the same goal when it was missed, at most 130 (the design's "
+        "progressive plan). Works offline from the host database; --accept writes it into the "
+        "plan on the device.")
+    s.add_argument("--accept", action="store_true",
+                   help="put the suggested goal into the device's plan")
+    s.add_argument("--device", type=_checked(options.device_id, "--device"),
+                   help="device id, when this computer holds several (without --accept)")
+    s.set_defaults(func=cmd_plan_suggest)
     plan.set_defaults(func=None, sub_parser=plan)
 
     conf = add("config", "show or change the wearer's settings",
@@ -765,6 +826,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--label", help="the wearer's name as shown on the device (max 32 characters)")
     s.add_argument("--week-start", metavar="DAY", help="first day of the week, e.g. monday")
     s.add_argument("--timezone", metavar="ZONE", help="IANA time zone, e.g. Europe/London")
+    s.add_argument("--reminder", metavar="HH:MM",
+                   help="time of day for the reminder when behind plan (needs the motor or "
+                   "LED, hardware/README.md), or 'off'")
+    s.add_argument("--quiet-hours", metavar="HH:MM-HH:MM",
+                   help="never a reminder between these times (default 21:00-08:00)")
     s.set_defaults(func=cmd_config_set)
     s = conf_sub.add_parser("show", parents=[common], help="show the settings on the device",
                             description="Show the wearer's settings and plan on the device.")

@@ -228,3 +228,60 @@ def test_the_wearer_config_carries_the_reminder_time_compatibly() -> None:
     for bad in ({"reminder_time": "5pm"}, {"reminder_time": 1730}, {"quiet_hours": "all day"}):
         with pytest.raises(ConfigError):
             WearerConfig.from_json(bad)
+
+
+# -- hostsync plan suggest ----------------------------------------------------------------------
+from tests.test_hostsync_cli import cli, device, paired_cli  # noqa: E402, F401
+
+
+def test_plan_suggest_offline_then_accept_in_one_command(paired_cli, device) -> None:  # noqa: F811
+    from device.core.progress import week_start_for
+
+    today = dt.datetime.now(dt.UTC).date()
+    this_week = week_start_for(today, 0)
+    first = this_week - dt.timedelta(days=12)  # a Wednesday: week 1 is last week (goal 60)
+    start = int(dt.datetime.combine(first, dt.time(9), tzinfo=dt.UTC).timestamp())
+    last_week = int(dt.datetime.combine(this_week - dt.timedelta(days=7), dt.time(9),
+                                        tzinfo=dt.UTC).timestamp())
+    device.store.add_minutes(_brisk_rows(start, 5, boot="boot-this")
+                             + _brisk_rows(last_week, 80, boot="boot-this"))
+    assert paired_cli("pull", "-q")[0] == 0
+    next_week = this_week + dt.timedelta(days=7)
+    code, out, err = paired_cli("plan", "suggest")
+    assert code == 0 and f"week of {next_week.isoformat()}: 80 min" in out
+    assert "met its goal (80 of 60 min): 70 + 10 = 80 min" in out
+    assert "--accept" in err and device.store.get_config().plan == ()  # nothing changed yet
+    code, out, err = paired_cli("plan", "suggest", "--accept")
+    assert code == 0 and "Accepted: 80 min" in err
+    plan = device.store.get_config().plan
+    assert plan[-1].week_start == next_week and plan[-1].goal_minutes == 80
+    assert [p.goal_minutes for p in plan] == [60, 60, 70, 80]  # the past keeps its goals
+
+
+def test_plan_suggest_without_data_is_one_line(paired_cli) -> None:  # noqa: F811
+    code, out, _err = paired_cli("plan", "suggest")
+    assert code == 0 and "60 min" in out
+
+
+def test_the_caregiver_sets_the_reminder_time_with_hostsync_config(paired_cli, device) -> None:  # noqa: F811
+    code, out, _err = paired_cli("config", "set", "--reminder", "17:30", "--quiet-hours",
+                                 "22:00-07:00")
+    assert code == 0 and "Reminder:        17:30 when behind plan (quiet 22:00-07:00)" in out
+    cfg = device.store.get_config()
+    assert (cfg.reminder_time, cfg.quiet_hours) == ("17:30", "22:00-07:00")
+    for argv, words in ((["--reminder", "5pm"], "--reminder must be"),
+                        (["--quiet-hours", "all night"], "--quiet-hours must be")):
+        code, _out, err = paired_cli("config", "set", *argv)
+        assert code == 2 and words in err and err.count("\n") == 1
+        assert device.store.get_config() == cfg
+    code, out, _err = paired_cli("config", "set", "--reminder", "OFF")
+    assert code == 0 and "Reminder:        off" in out
+    assert device.store.get_config().reminder_time == "off"
+
+
+def test_plan_suggest_has_help(capsys) -> None:
+    from hostsync.cli import main
+
+    assert main(["plan", "suggest", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--accept" in out and "130" in out
