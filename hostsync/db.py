@@ -93,7 +93,11 @@ _M2_STORE_EPOCHS = [
 ]
 # The fuel gauge's charge at each minute (null from devices without one).
 _M3_BATTERY = ["ALTER TABLE minutes ADD COLUMN battery_percent REAL"]
-MIGRATIONS = (_M1_ORIGINAL, _M2_STORE_EPOCHS, _M3_BATTERY)
+# Each minute's wear evidence (issue 13; null from older firmware): device/core/wear.py.
+_M4_WEAR = ["ALTER TABLE minutes ADD COLUMN wear_active_s INTEGER",
+            "ALTER TABLE minutes ADD COLUMN wear_turned INTEGER",
+            "ALTER TABLE minutes ADD COLUMN temp_c REAL"]
+MIGRATIONS = (_M1_ORIGINAL, _M2_STORE_EPOCHS, _M3_BATTERY, _M4_WEAR)
 SCHEMA_VERSION = len(MIGRATIONS)
 #: The highest seq the host accepts (JavaScript-safe; a device writing a minute a millisecond
 #: would need 285,000 years to reach it), so a broken or hostile device cannot park the cursor
@@ -298,10 +302,13 @@ class HostDB:
             db.executemany(
                 "INSERT OR IGNORE INTO minutes (device_id, store_id, seq, start_utc, steps, "
                 "cadence_spm, moderate, chip_steps, clock_trusted, boot_id, mono_start, "
-                "battery_percent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "battery_percent, wear_active_s, wear_turned, temp_c) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(device_id, store_id, r.seq, r.start_utc, r.steps, r.cadence_spm,
                   int(r.moderate), r.chip_steps, int(r.clock_trusted), r.boot_id, r.mono_start,
-                  getattr(r, "battery_percent", None))
+                  getattr(r, "battery_percent", None), getattr(r, "wear_active_s", None),
+                  None if getattr(r, "wear_turned", None) is None else int(r.wear_turned),
+                  getattr(r, "temp_c", None))
                  for r in rows],
             )
             db.execute("UPDATE stores SET cursor = MAX(cursor, ?) WHERE device_id = ? AND "
@@ -323,10 +330,12 @@ class HostDB:
         return [
             MinuteRow(start_utc=r[1], steps=r[2], cadence_spm=r[3], moderate=bool(r[4]),
                       chip_steps=r[5], clock_trusted=bool(r[6]), boot_id=r[7], mono_start=r[8],
-                      seq=r[0], battery_percent=r[9])
+                      seq=r[0], battery_percent=r[9], wear_active_s=r[10],
+                      wear_turned=None if r[11] is None else bool(r[11]), temp_c=r[12])
             for r in self._db.execute(
                 "SELECT m.seq, m.start_utc, m.steps, m.cadence_spm, m.moderate, m.chip_steps, "
-                "m.clock_trusted, m.boot_id, m.mono_start, m.battery_percent "
+                "m.clock_trusted, m.boot_id, m.mono_start, m.battery_percent, "
+                "m.wear_active_s, m.wear_turned, m.temp_c "
                 "FROM minutes m LEFT JOIN stores s "
                 "ON s.device_id = m.device_id AND s.store_id = m.store_id "
                 f"WHERE {where} ORDER BY s.first_seen, m.store_id, m.seq",

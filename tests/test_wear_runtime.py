@@ -285,3 +285,39 @@ def test_plan_suggest_has_help(capsys) -> None:
     assert main(["plan", "suggest", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--accept" in out and "130" in out
+
+
+# -- wear over the USB link and in the host database ------------------------------------------
+def test_wear_evidence_travels_to_the_host_database(paired_cli, device) -> None:  # noqa: F811
+    from hostsync.db import HostDB
+    from tests.sync_harness import DEVICE_ID, make_rows
+
+    rows = [MinuteRow(**{**r.__dict__, "wear_active_s": i % 61, "wear_turned": i % 7 == 0,
+                         "temp_c": 20.0 + i / 4})
+            for i, r in enumerate(make_rows(300, trusted=True))]
+    device.store.add_minutes(rows + make_rows(5, first=300))  # the last 5: not measured
+    assert paired_cli("pull", "-q")[0] == 0
+    with HostDB(Path(paired_cli.db)) as db:
+        got = db.rows(DEVICE_ID)
+    assert [(r.wear_active_s, r.wear_turned, r.temp_c) for r in got[:300]] == [
+        (i % 61, i % 7 == 0, 20.0 + i / 4) for i in range(300)]
+    assert all(r.wear_active_s is None and r.temp_c is None for r in got[300:])
+
+
+def test_rows_pages_of_older_firmware_and_bad_wear_values() -> None:
+    import pytest
+
+    from device.sync.protocol import ROW_COLUMNS, ProtocolError, decode_rows
+
+    base = [7, 1780000020, 12, 12.0, 0, None, 1, 0, 5.0]
+    for columns, extra in ((ROW_COLUMNS[:9], []), (ROW_COLUMNS[:10], [55.5])):
+        (row,) = decode_rows({"columns": list(columns), "boots": ["b"], "rows": [base + extra]})
+        assert row.wear_active_s is None and row.temp_c is None and row.steps == 12
+    (row,) = decode_rows({"columns": list(ROW_COLUMNS), "boots": ["b"],
+                          "rows": [[*base, None, 60, 1, -3.5]]})
+    assert (row.wear_active_s, row.wear_turned, row.temp_c) == (60, True, -3.5)
+    for bad in ([61, 0, 30.0], [True, 0, 30.0], [5, 2, 30.0], [5, True, 30.0], [5, 0, "hot"],
+                [5, 0, 400.0]):
+        with pytest.raises(ProtocolError, match="malformed rows"):
+            decode_rows({"columns": list(ROW_COLUMNS), "boots": ["b"],
+                         "rows": [[*base, None, *bad]]})

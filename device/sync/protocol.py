@@ -333,7 +333,10 @@ class FrameDecoder:
 # -- minute rows on the wire -----------------------------------------------------------------
 
 ROW_COLUMNS = ("seq", "start_utc", "steps", "cadence_spm", "moderate", "chip_steps",
-               "clock_trusted", "boot", "mono_start", "battery_percent")
+               "clock_trusted", "boot", "mono_start", "battery_percent", "wear_active_s",
+               "wear_turned", "temp_c")
+#: What firmware before the wear evidence sends (issue 13); still accepted.
+ROW_COLUMNS_NO_WEAR = ROW_COLUMNS[:10]
 #: What firmware before the battery gauge sends; still accepted.
 ROW_COLUMNS_NO_BATTERY = ROW_COLUMNS[:9]
 
@@ -345,10 +348,15 @@ def encode_rows(rows: list[Any]) -> dict[str, Any]:
     for r in rows:
         b = boots.setdefault(r.boot_id, len(boots))
         battery = getattr(r, "battery_percent", None)
+        turned = getattr(r, "wear_turned", None)
+        temp = getattr(r, "temp_c", None)
         out.append([r.seq, r.start_utc, r.steps, round(float(r.cadence_spm), 3),
                     1 if r.moderate else 0, r.chip_steps, 1 if r.clock_trusted else 0, b,
                     round(float(r.mono_start), 3),
-                    None if battery is None else round(float(battery), 1)])
+                    None if battery is None else round(float(battery), 1),
+                    getattr(r, "wear_active_s", None),
+                    None if turned is None else int(bool(turned)),
+                    None if temp is None else round(float(temp), 2)])
     return {"columns": list(ROW_COLUMNS), "boots": list(boots), "rows": out}
 
 
@@ -358,7 +366,8 @@ def decode_rows(body: dict[str, Any]) -> list[Any]:
 
     try:
         columns = list(body["columns"])
-        if columns not in (list(ROW_COLUMNS), list(ROW_COLUMNS_NO_BATTERY)):
+        if columns not in (list(ROW_COLUMNS), list(ROW_COLUMNS_NO_WEAR),
+                           list(ROW_COLUMNS_NO_BATTERY)):
             raise ValueError(f"unexpected columns {body['columns']!r}")
         boots = [str(b) for b in body["boots"]]
         rows = []
@@ -372,6 +381,15 @@ def decode_rows(body: dict[str, Any]) -> list[Any]:
                 or not 0 <= battery <= 100
             ):
                 raise ValueError("battery_percent must be a number from 0 to 100 or null")
+            active, turned, temp = (values[10:13] if len(values) > 10 else (None, None, None))
+            if active is not None and (not isinstance(active, int) or isinstance(active, bool)
+                                       or not 0 <= active <= 60):
+                raise ValueError("wear_active_s must be a whole number from 0 to 60 or null")
+            if turned not in (None, 0, 1) or isinstance(turned, bool | float):
+                raise ValueError("wear_turned must be 0, 1 or null")
+            if temp is not None and (not isinstance(temp, int | float) or isinstance(temp, bool)
+                                     or not -40 <= temp <= 125):
+                raise ValueError("temp_c must be a number from -40 to 125 or null")
             for v in (seq, start, steps):
                 if not isinstance(v, int) or isinstance(v, bool):
                     raise ValueError("seq, start_utc and steps must be integers")
@@ -381,7 +399,10 @@ def decode_rows(body: dict[str, Any]) -> list[Any]:
                                   moderate=bool(mod), chip_steps=chip,
                                   clock_trusted=bool(trusted), boot_id=boots[boot],
                                   mono_start=float(mono), seq=seq,
-                                  battery_percent=None if battery is None else float(battery)))
+                                  battery_percent=None if battery is None else float(battery),
+                                  wear_active_s=active,
+                                  wear_turned=None if turned is None else bool(turned),
+                                  temp_c=None if temp is None else float(temp)))
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"malformed rows: {exc}") from None
     return rows
