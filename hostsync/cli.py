@@ -497,7 +497,8 @@ def _plan_suggestion(rows: Sequence[Any], cfg: WearerConfig) -> tuple[Any, list[
     today = today_for(cfg)
     weeks = weekly_summary(rows, cfg, today)
     next_week = week_start_for(today, cfg.week_start_day) + dt.timedelta(days=7)
-    return suggest_next_goal(weeks, next_week), weeks
+    valid = {w.week_start: w.valid_days for w in weeks if w.valid_days is not None}
+    return suggest_next_goal(weeks, next_week, valid), weeks
 
 
 def cmd_plan_suggest(args: argparse.Namespace) -> int:

@@ -8,8 +8,8 @@ actually did rather than to the calendar:
 * met: next week's goal is this week's + 10 minutes, capped at 130 (a goal the caregiver set
   above 130 is kept, never lowered);
 * missed: keep the goal (the programme never steps back by itself);
-* a week with fewer than 4 valid days (10 h of wear) cannot be judged: keep the goal, and say
-  why;
+* a missed week with fewer than 4 valid days (10 h of wear) cannot be judged: keep the goal,
+  and say why (a met goal is met, however little the clip was worn);
 * no weeks yet: the plan's first goal, 60.
 
 :func:`accept` turns a suggestion into the plan the device gets, so the caregiver accepts it in
@@ -72,7 +72,7 @@ def suggest_next_goal(
     label = judged.week_start.isoformat()
     done, goal = int(judged.moderate_minutes), int(judged.goal_minutes)
     valid = None if valid_days is None else valid_days.get(judged.week_start)
-    if valid is not None and valid < MIN_VALID_DAYS:
+    if done < goal and valid is not None and valid < MIN_VALID_DAYS:
         return PlanSuggestion(next_week_start, current, current, judged.week_start,
                               f"week of {label}: only {valid} valid day(s) of wear, not enough "
                               f"to judge: keep {current} min")

@@ -90,6 +90,16 @@ class WeekSummary:
     met_goal: bool
     day_minutes: tuple[int, ...]
     in_progress: bool = False
+    valid_days: int | None = None  # days with >= 10 h of wear; None: no wear evidence synced
+
+    @property
+    def judged(self) -> bool:
+        """False for a finished week that missed its goal with fewer than 4 valid days (10 h of
+        wear each): not enough wear to judge whether it was missed."""
+        from hostsync.plan_suggest import MIN_VALID_DAYS
+
+        return (self.in_progress or self.met_goal or self.valid_days is None
+                or self.valid_days >= MIN_VALID_DAYS)
 
 
 class ReportError(Exception):
@@ -209,6 +219,11 @@ def weekly_summary(
     if first_data_utc is None:
         first_data_utc = first_data_utc_of(rows)
     week_one = first_data_week_for(first_data_utc, config)
+    from hostsync.wear_summary import valid_days_by_week
+
+    n_weeks = (last_week - first_week).days // 7 + 1
+    valid = valid_days_by_week(rows, config,
+                               [first_week + dt.timedelta(days=7 * k) for k in range(n_weeks)])
     out = []
     week = first_week
     while week <= last_week:
@@ -226,6 +241,7 @@ def weekly_summary(
                 met_goal=moderate >= goal,
                 day_minutes=day_minutes,
                 in_progress=week <= today < week + dt.timedelta(days=7),
+                valid_days=valid.get(week),
             )
         )
         week += dt.timedelta(days=7)
@@ -267,10 +283,22 @@ def threshold_words(config: WearerConfig) -> str:
     return f"{config.threshold_spm:g} steps"
 
 
-def _met_words(s: WeekSummary) -> str:
+def _met_words(s: WeekSummary, short: bool = False) -> str:
+    if not s.judged:
+        return "unsure" if short else "not enough wear to judge"
     if s.in_progress:
         return "yes" if s.met_goal else "not yet"
     return "yes" if s.met_goal else "no"
+
+
+def _wear_words(summaries: Sequence[WeekSummary], marker: str = "") -> str:
+    """Which weeks had too little wear to judge (issue 13: fewer than 4 days of 10 h)."""
+    unsure = [s for s in summaries if not s.judged]
+    if not unsure:
+        return ""
+    named = f" (marked '{marker}')" if marker else ""
+    return (f"{len(unsure)} week{'s' if len(unsure) != 1 else ''}{named} had fewer than 4 days "
+            "with 10 hours of wear: not enough wear to judge whether the goal was missed.")
 
 
 def _unplaced_words(n: int) -> str:
@@ -336,7 +364,7 @@ def render_text(
         bar = _text_bar(s.moderate_minutes, s.goal_minutes, scale)
         lines.append(
             f"{s.week_start.isoformat():<10}  {s.goal_minutes:>5}  {s.moderate_minutes:>8}  "
-            f"{bar:<{_BAR_WIDTH}}  {_met_words(s):<7}  {s.steps:>9,}"
+            f"{bar:<{_BAR_WIDTH}}  {_met_words(s, short=True):<7}  {s.steps:>9,}"
         )
     done = [s for s in summaries if not s.in_progress]
     lines.append("")
@@ -345,6 +373,7 @@ def render_text(
         lines.append(f"Goal met in {met} of {len(done)} completed weeks.")
     if summaries[-1].in_progress:
         lines.append("The last week is still in progress: its numbers are so far.")
+    lines += textwrap.wrap(_wear_words(summaries, "unsure"), TEXT_WIDTH)
     lines += textwrap.wrap(_plan_words(config), TEXT_WIDTH)
     lines += textwrap.wrap(_unplaced_words(unplaced_minutes), TEXT_WIDTH)
     return "\n".join(lines) + "\n"
@@ -815,7 +844,7 @@ def html_document(
         parts.append("<h2>The plan</h2>")
         parts.append(
             f'<p class="meta">Goal met in {met} of {len(done)} completed weeks. '
-            f"{esc(_plan_words(config))}</p>"
+            f"{esc(_plan_words(config))} {esc(_wear_words(summaries))}</p>"
         )
         parts += _plan_table(summaries, config, week_one)
         parts.append(f"<h2>Day by day, last {min(DAY_WEEKS, len(summaries))} weeks</h2>")

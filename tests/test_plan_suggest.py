@@ -64,10 +64,13 @@ def test_the_week_in_progress_counts_once_it_is_met():
 
 
 def test_not_enough_wear_to_judge_keeps_the_goal():
-    weeks = _weeks((60, 75), (70, 90))
+    weeks = _weeks((60, 75), (70, 40))
     s = suggest_next_goal(weeks, _next(weeks), valid_days={weeks[-1].week_start: 3})
-    assert s.goal_minutes == 70 and "not enough to judge" in s.reason
+    assert s.goal_minutes == 70 and "only 3 valid day(s) of wear, not enough to judge" in s.reason
     s = suggest_next_goal(weeks, _next(weeks), valid_days={weeks[-1].week_start: 4})
+    assert s.goal_minutes == 70 and "missed its goal" in s.reason
+    weeks = _weeks((60, 75), (70, 90))  # met is met, however little it was worn
+    s = suggest_next_goal(weeks, _next(weeks), valid_days={weeks[-1].week_start: 1})
     assert s.goal_minutes == 80
 
 

@@ -321,3 +321,42 @@ def test_rows_pages_of_older_firmware_and_bad_wear_values() -> None:
         with pytest.raises(ProtocolError, match="malformed rows"):
             decode_rows({"columns": list(ROW_COLUMNS), "boots": ["b"],
                          "rows": [[*base, None, *bad]]})
+
+
+# -- the report: not enough wear to judge --------------------------------------------------------
+def _day_rows(day: dt.date, worn_hours: float, brisk: int, seq0: int) -> list[MinuteRow]:
+    """A day of minutes: worn_hours of wear (moving), the rest still on a cooling table."""
+    start = int(dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC).timestamp())
+    rows = []
+    worn = int(worn_hours * 60)
+    for i in range(24 * 60):
+        on = 6 * 60 <= i < 6 * 60 + worn
+        steps = 110 if on and i < 6 * 60 + brisk else 0
+        rows.append(MinuteRow(start + 60 * i, steps, float(steps), steps >= 100, None, True,
+                              "b", 60.0 * i, seq=seq0 + i, wear_active_s=30 if on else 0,
+                              wear_turned=False, temp_c=31.0 if on else 23.0))
+    return rows
+
+
+def test_the_report_marks_a_missed_week_with_too_little_wear(tmp_path: Path) -> None:
+    from device.config import PlanWeek, WearerConfig
+    from hostsync.report import render_text, weekly_summary, write_report
+
+    week1, week2 = dt.date(2026, 3, 2), dt.date(2026, 3, 9)
+    cfg = WearerConfig(plan=(PlanWeek(week1, 60),))
+    rows = []
+    for i in range(7):  # week 1: worn 12 h a day, 5 brisk min a day: missed, and judged
+        rows += _day_rows(week1 + dt.timedelta(days=i), 12, 5, len(rows))
+    for i in range(7):  # week 2: worn 12 h on 2 days only: missed, not enough wear to judge
+        rows += _day_rows(week2 + dt.timedelta(days=i), 12 if i < 2 else 3, 5, len(rows))
+    weeks = weekly_summary(rows, cfg, today=dt.date(2026, 3, 20))
+    assert [(w.valid_days, w.judged) for w in weeks[:2]] == [(7, True), (2, False)]
+    text = render_text(weeks, cfg, "Ann")
+    assert "unsure" in text and "1 week (marked 'unsure') had fewer than 4 days" in text
+    files = write_report(rows, cfg, "Ann", tmp_path, today=dt.date(2026, 3, 20))
+    page = Path(files.html_path).read_text(encoding="utf-8")
+    assert "not enough wear to judge" in page
+    # rows from firmware without wear evidence: nothing is marked
+    bare = [MinuteRow(**{**r.__dict__, "wear_active_s": None, "temp_c": None,
+                         "wear_turned": None}) for r in rows]
+    assert all(w.valid_days is None and w.judged for w in weekly_summary(bare, cfg))
