@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_HISTORY_DAYS = 42  # the streak looks back this far
 BATTERY_POLL_S = 60.0     # the fuel gauge is read once a minute
+COACH_WALKS_S = 3600.0      # the wearer's recent walks (for coaching) are re-read hourly
 KEEP_DAYS = 120             # acknowledged minutes older than this are deleted, once a day
 
 
@@ -109,6 +110,8 @@ class DeviceRuntime:
         self.reminder = reminder
         self._reminder_plan = getattr(reminder, "plan", None)  # device.toml's, before config
         self._celebrated: tuple[object, int] | None = None  # (week start, minutes) last seen
+        self._walks: np.ndarray = np.empty(0, np.int64)  # brisk walks of the last 14 days (min)
+        self._walks_at = -math.inf
         self._arrays: tuple = (np.zeros(0, np.int64),) * 2 + (np.zeros(0, bool),)
 
     # -- the loop body -------------------------------------------------------------------------
@@ -194,7 +197,7 @@ class DeviceRuntime:
                     boot_id=self.clock.boot_id,
                     mono_start=m.start_s - self._offset,
                     battery_percent=None if self.battery is None else self.battery.percent,
-                    wear_active_s=None if wear is None else wear.active_s,
+                    wear_active_s=None if wear is None else min(60, max(0, wear.active_s)),
                     wear_turned=None if wear is None else wear.turned,
                     temp_c=None if wear is None else wear.temp_c,
                 )
@@ -334,15 +337,18 @@ class DeviceRuntime:
         p = self.progress
         if p is None:
             return
-        now = self.clock.utc_now()
-        try:
-            start, _steps, moderate = self.store.minute_arrays_between(int(now - 14 * 86400),
-                                                                       int(now) + 86400)
-        except StoreError:
-            start, moderate = np.empty(0, np.int64), np.empty(0, bool)
+        mono = self.clock.monotonic()
+        if mono - self._walks_at >= COACH_WALKS_S:  # 14 days of rows: once an hour is plenty
+            now = self.clock.utc_now()
+            try:
+                start, _steps, moderate = self.store.minute_arrays_between(
+                    int(now - 14 * 86400), int(now) + 86400)
+                self._walks = brisk_walks(start, moderate)
+                self._walks_at = mono
+            except StoreError:
+                pass
         days = [d.moderate_minutes for d in self.history[:-1]] if self.history else []
-        self.coaching = coach(p.goal_minutes, p.day_minutes, p.today_index,
-                              brisk_walks(start, moderate), days)
+        self.coaching = coach(p.goal_minutes, p.day_minutes, p.today_index, self._walks, days)
         before = self._celebrated
         self._celebrated = (p.week_start, p.moderate_minutes)
         same_week = before is not None and before[0] == p.week_start

@@ -381,3 +381,18 @@ def test_temperature_through_the_firmwares_reconnecting_source(clock):
     clock.advance(60)
     imu.read()
     assert temp.read() == pytest.approx(29.5, abs=1 / 256)
+
+
+def test_a_clock_stepping_back_never_counts_a_minute_past_60_seconds():
+    f = WearFeatures(offset_s=T0)
+    rng = np.random.default_rng(9)
+    out = []
+    for k in range(200):  # walking, with the source clock jumping back 20 s every 50 batches
+        t0 = k - 20 * (k // 50)
+        t = t0 + np.arange(50) / 50.0
+        acc = np.array([0.0, 0.0, 9.81]) + rng.normal(0, 2.0, (50, 3))
+        out += f.update(t, acc).minutes_
+        if k % 50 == 49:
+            f.rebase(T0 + 0.37 * k)
+    out += f.finish()
+    assert out and all(0 <= m.active_s <= m.seconds <= 60 for m in out)

@@ -159,6 +159,7 @@ class WearFeatures:
         self._temp_n = 0
         self._vec_sum = np.zeros(3)
         self._still_dir: np.ndarray | None = None  # gravity direction of the last still minute
+        self._last_closed: int | None = None  # a second at or before it is not counted again
 
     def update(
         self, t: np.ndarray, acc: np.ndarray, temp_c: float | None = None
@@ -209,6 +210,7 @@ class WearFeatures:
         if self._minute is not None:
             self._minute = math.floor((self._minute * 60.0 + shift) / 60.0)
         self._prev_sec = None
+        self._last_closed = None
 
     # -- internals --------------------------------------------------------------------------
     def _open_minute_for(self, sec: int) -> None:
@@ -222,8 +224,11 @@ class WearFeatures:
         p = self.params
         s = int(self._sec)  # type: ignore[arg-type]
         n, s1, s2 = self._sums[0], self._sums[1], self._sums[2]
-        self._open_minute_for(s)
         self._sec = None
+        if self._last_closed is not None and s <= self._last_closed:
+            return  # the source's clock stepped back: this second was counted already
+        self._last_closed = s
+        self._open_minute_for(s)
         if n < p.min_samples:
             self._prev_mean = None
             return
@@ -255,8 +260,8 @@ class WearFeatures:
             self._still_dir = direction
         self.minutes_.append(WearMinute(
             start_s=float(self._minute) * 60.0,  # type: ignore[arg-type]
-            active_s=self._active,
-            seconds=self._seconds,
+            active_s=min(self._active, 60),
+            seconds=min(self._seconds, 60),
             temp_c=temp,
             noise=self.noise_,
             turned=turned,
