@@ -21,6 +21,7 @@ BENCHES = {
     "runtime": ["tests/bench/bench_runtime.py"],
     "render": ["tests/bench/bench_render.py"],
     "sync": ["tests/bench/bench_sync.py"],
+    "wear": ["tests/bench/bench_wear.py"],
 }
 
 
