@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from hostsync.files import write_atomic
 from hostsync.report import daily_totals, local_start, wearer_tz, weekly_summary
+from hostsync.wear_summary import valid_days_by_week, wear_by_day, worn_minutes
 
 if TYPE_CHECKING:
     from device.config import WearerConfig
@@ -34,9 +35,12 @@ MINUTE_FIELDS = (
     "moderate",
     "chip_steps",
     "clock_trusted",
+    "worn",
 )
-DAY_FIELDS = ("date", "steps", "moderate_minutes", "active_minutes")
-WEEK_FIELDS = ("week_start", "goal_minutes", "moderate_minutes", "met_goal", "steps", "active_days")
+# Wear (issue 13) is null where the rows carry no wear evidence (firmware before it).
+DAY_FIELDS = ("date", "steps", "moderate_minutes", "active_minutes", "worn_hours", "valid_day")
+WEEK_FIELDS = ("week_start", "goal_minutes", "moderate_minutes", "met_goal", "steps", "active_days",
+               "valid_days")
 FIELDS: dict[str, tuple[str, ...]] = {
     "minutes": MINUTE_FIELDS,
     "days": DAY_FIELDS,
@@ -65,6 +69,8 @@ def export_records(
     if kind == "minutes":
         tz = wearer_tz(config)
         ordered = sorted(rows, key=lambda r: (r.seq, r.start_utc))
+        start, worn = worn_minutes(ordered)
+        worn_at = dict(zip(start.tolist(), worn.tolist(), strict=True))
         return [
             {
                 "seq": r.seq,
@@ -75,20 +81,28 @@ def export_records(
                 "moderate": bool(r.moderate),
                 "chip_steps": r.chip_steps,
                 "clock_trusted": bool(r.clock_trusted),
+                "worn": worn_at.get(r.start_utc) if getattr(r, "wear_active_s", None) is not None
+                else None,
             }
             for r in ordered
         ]
     if kind == "days":
+        days = daily_totals(rows, config)
+        wear = wear_by_day(rows, config, [d.day for d in days])
         return [
             {
                 "date": d.day.isoformat(),
                 "steps": d.steps,
                 "moderate_minutes": d.moderate_minutes,
                 "active_minutes": d.active_minutes,
+                "worn_hours": round(w.worn_hours, 2) if w.recorded_minutes else None,
+                "valid_day": w.valid if w.recorded_minutes else None,
             }
-            for d in daily_totals(rows, config)
+            for d, w in zip(days, wear, strict=True)
         ]
     if kind == "weeks":
+        summaries = weekly_summary(rows, config, today)
+        valid = valid_days_by_week(rows, config, [s.week_start for s in summaries])
         return [
             {
                 "week_start": s.week_start.isoformat(),
@@ -97,8 +111,9 @@ def export_records(
                 "met_goal": s.met_goal,
                 "steps": s.steps,
                 "active_days": s.active_days,
+                "valid_days": valid[s.week_start],
             }
-            for s in weekly_summary(rows, config, today)
+            for s in summaries
         ]
     raise ExportError(f"unknown export kind {kind!r}: use minutes, days or weeks")
 

@@ -88,6 +88,7 @@ def minute_from_csv(rec: dict[str, str]) -> dict[str, Any]:
         "moderate": as_bool(rec["moderate"]),
         "chip_steps": int(rec["chip_steps"]) if rec["chip_steps"] else None,
         "clock_trusted": as_bool(rec["clock_trusted"]),
+        "worn": as_bool(rec["worn"]) if rec["worn"] else None,
     }
 
 
@@ -110,6 +111,7 @@ def check_minutes_match_rows(recs: list[dict[str, Any]], rows: list[MinuteRow], 
         assert rec["moderate"] is r.moderate
         assert rec["chip_steps"] == r.chip_steps
         assert rec["clock_trusted"] is r.clock_trusted
+        assert rec["worn"] is None  # these rows carry no wear evidence
 
 
 def test_minutes_csv_round_trip_with_local_times_across_dst() -> None:
@@ -144,7 +146,8 @@ def test_days_totals_equal_the_minute_rows_and_gaps_are_zero() -> None:
         export_rows(rows, CFG, "days", fmt, out)
         if fmt == "csv":
             recs = [
-                {"date": r["date"], **{k: int(r[k]) for k in DAY_FIELDS[1:]}}
+                {"date": r["date"], **{k: int(r[k]) for k in DAY_FIELDS[1:4]},
+                 **{k: r[k] or None for k in DAY_FIELDS[4:]}}
                 for r in read_csv(out.getvalue())
             ]
         else:
@@ -208,7 +211,8 @@ def test_export_to_a_path_writes_the_whole_file(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["minutes.json"]  # no temporary left over
     csv_path = tmp_path / "days.csv"
     export_rows(rows, CFG, "days", "csv", str(csv_path))
-    assert csv_path.read_bytes().startswith(b"date,steps,moderate_minutes,active_minutes\n")
+    assert csv_path.read_bytes().startswith(
+        b"date,steps,moderate_minutes,active_minutes,worn_hours,valid_day\n")
 
 
 def test_empty_rows_give_a_header_or_an_empty_array() -> None:
@@ -369,3 +373,28 @@ def test_hostsync_export_to_a_full_device_reports_failure(tmp_path: Path, to_std
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "No space left on device" in proc.stderr
     assert "Exception" not in proc.stderr and "Exported" not in proc.stderr
+
+
+def test_wear_is_exported_as_the_host_judges_it() -> None:
+    """A day worn 11 h (moving) then left on a table for 2 h: minutes, days and weeks carry the
+    same worn / not-worn judgement as the report (hostsync/wear_summary.py)."""
+    from hostsync.wear_summary import worn_minutes
+
+    start = utc_ts(2026, 3, 23, 7)  # Monday 07:00 in London (GMT)
+    rows = []
+    for i in range(13 * 60):
+        worn = i < 11 * 60
+        rows.append(MinuteRow(
+            start_utc=start + 60 * i, steps=20 if worn else 0, cadence_spm=20.0 if worn else 0.0,
+            moderate=False, chip_steps=None, clock_trusted=True, boot_id="b1",
+            mono_start=float(i), seq=i + 1, wear_active_s=30 if worn else 0,
+            wear_turned=False, temp_c=33.0 if worn else 21.0))
+    minutes = export_records(rows, CFG, "minutes")
+    _start, worn = worn_minutes(rows)
+    assert [m["worn"] for m in minutes] == worn.tolist()
+    assert minutes[0]["worn"] is True and minutes[-1]["worn"] is False
+    (day,) = export_records(rows, CFG, "days")
+    assert day["worn_hours"] == round(worn.sum() / 60.0, 2) and day["valid_day"] is True
+    weeks = export_records(rows, CFG, "weeks", today=dt.date(2026, 3, 29))
+    assert weeks[-1]["valid_days"] == 1
+    assert export_records(sample_rows(), CFG, "weeks", today=TODAY)[0]["valid_days"] is None
