@@ -112,6 +112,7 @@ class DeviceRuntime:
         self._celebrated: tuple[object, int] | None = None  # (week start, minutes) last seen
         self._walks: np.ndarray = np.empty(0, np.int64)  # brisk walks of the last 14 days (min)
         self._walks_at = -math.inf
+        self._coached_rows = -1  # rows written when the coaching was last worked out
         self._arrays: tuple = (np.zeros(0, np.int64),) * 2 + (np.zeros(0, bool),)
 
     # -- the loop body -------------------------------------------------------------------------
@@ -307,7 +308,7 @@ class DeviceRuntime:
             except StoreError as exc:
                 self.storage_problem = f"Storage error: {exc}"
         self.progress = self._with_open_minute(self._base)
-        if force or written != getattr(self, "_coached_rows", -1):
+        if force or written != self._coached_rows:
             self._coach()
             self._coached_rows = written
         self._remind()
