@@ -17,7 +17,7 @@ from device.core.params import DetectorParams
 from device.core.peaks import Candidate, PeakPicker
 from device.core.pipeline import StepPipeline
 from device.core.sampler import Sampler
-from device.core.step_signal import StepSignal
+from device.core.step_signal import StepSignal, axis_energy
 
 G = 9.81
 UP = np.array([0.3, 0.0, 0.954])
@@ -25,10 +25,12 @@ UP = UP / np.linalg.norm(UP)
 
 
 def hip(step_t: np.ndarray, amps: np.ndarray, duration: float, rate_hz: float = 100.0,
-        yaw: tuple[float, float, float] | None = None, seed: int = 0):
+        yaw: tuple[float, float, float] | None = None, seed: int = 0, sway: float = 0.0):
     """(t, acc, gyro or None): a pulse per step at step_t with the given strengths.
 
     yaw=(start, end, deg/s): the wearer turns about gravity at that rate between start and end.
+    sway: the hip's horizontal acceleration per step, as a share of the vertical pulse (walking
+    moves the hip forwards each step and sideways each stride; a car's bounce does not).
     """
     rng = np.random.default_rng(seed)
     t = np.arange(0.0, duration, 1.0 / rate_hz)
@@ -38,6 +40,15 @@ def hip(step_t: np.ndarray, amps: np.ndarray, duration: float, rate_hz: float = 
         vertical += a * np.exp(-0.5 * ((t - s) / (0.12 * interval)) ** 2)
         vertical -= 0.5 * a * np.exp(-0.5 * ((t - s - 0.45 * interval) / (0.2 * interval)) ** 2)
     acc = (G + vertical)[:, None] * UP[None, :] + 0.03 * rng.standard_normal((t.size, 3))
+    if sway:
+        forward = np.cross(UP, [0.0, 1.0, 0.0])
+        forward /= np.linalg.norm(forward)
+        side = np.cross(UP, forward)
+        phase = 2 * np.pi * np.interp(t, step_t, np.arange(len(step_t)), left=0, right=0)
+        live = (t > step_t[0] - 0.3 * interval) & (t < step_t[-1] + 0.3 * interval)
+        level = sway * float(np.median(amps)) * live
+        acc += (level * np.sin(phase))[:, None] * forward + (
+            0.7 * level * np.sin(phase / 2))[:, None] * side
     gyro = None
     if yaw is not None:
         start, end, rate = yaw
@@ -112,7 +123,63 @@ def test_one_candidate_per_step_and_none_from_sensor_noise() -> None:
     assert all(1.5 < (c.index / 50.0) < 10.5 for c in found)
 
 
+def test_the_dynamic_acceleration_is_split_along_and_across_gravity() -> None:
+    t = np.arange(0.0, 10.0, 0.01)
+    wave = 1.0 * np.sin(2 * np.pi * 1.7 * t)
+    across = np.cross(UP, [0.0, 1.0, 0.0])
+    across /= np.linalg.norm(across)
+
+    def energies(acc: np.ndarray) -> np.ndarray:
+        sampler, signal = Sampler(), StepSignal(50.0, DetectorParams())
+        chunks = [c for r in sampler.push(t, acc) + sampler.flush()
+                  for c in signal.update(r).chunks_]
+        a = np.concatenate([c.acc for c in chunks])[100:-100]
+        g = np.concatenate([c.gravity for c in chunks])[100:-100]
+        return np.array(axis_energy(a, g))
+
+    bounce = energies((G + wave)[:, None] * UP[None, :])
+    sideways = energies(G * UP[None, :] + wave[:, None] * across[None, :])
+    assert bounce[1] < 0.01 * bounce[0]      # a car's bounce: along gravity only
+    assert sideways[0] < 0.01 * sideways[1]  # a body shifting: across it only
+    np.testing.assert_allclose(bounce.sum(), sideways.sum(), rtol=0.02)
+
+
+def test_the_history_holds_the_same_energies_whatever_the_chunking() -> None:
+    steps = rhythm(2.0, 20, 100)
+    t, acc, _ = hip(steps, np.full(20, 1.0), 16.0, sway=0.8)
+
+    def run(n: int) -> StepDetector:
+        d, sampler = StepDetector(), Sampler()
+        for i in range(0, t.size, n):
+            for r in sampler.push(t[i : i + n], acc[i : i + n]):
+                d.update(r)
+        for r in sampler.flush():
+            d.update(r)
+        return d
+
+    one, chunked = run(t.size), run(37)
+    lo, hi = 300, 500  # grid cells 6-10 s: inside the walk, within the history
+    np.testing.assert_allclose(chunked.history.axes(lo, hi), one.history.axes(lo, hi),
+                               rtol=1e-9)
+    vertical, horizontal = one.history.axes(lo, hi)
+    assert 0.2 * vertical < horizontal < 5 * vertical  # the sway shows across gravity
+
+
 # -- stage 3: gait sequence ----------------------------------------------------------------------
+def test_a_faint_short_walk_starts_a_bout_when_the_hip_sways_like_walking() -> None:
+    # Five gentle steps (peaks below weak_ms2, a slow walker): walking moves the hip forwards
+    # and sideways too, so four steps are proof enough; the same rhythm straight up and down
+    # (a car's bounce) needs weak_bout_steps and is not counted.
+    steps = rhythm(3.0, 5, 80)
+    amps = np.full(5, 0.45)
+    t, acc, _ = hip(steps, amps, steps[-1] + 4.0, sway=0.9)
+    found = detect(t, acc)
+    assert found.size == 5
+    assert np.max(np.abs(found - steps)) < 0.1
+    t, acc, _ = hip(steps, amps, steps[-1] + 4.0)
+    assert detect(t, acc).size == 0
+
+
 def test_step_similarity_tells_a_repeating_waveform_from_unlike_bumps() -> None:
     k = np.arange(300)
     steady = np.sin(2 * np.pi * k / 27.0)

@@ -71,7 +71,7 @@ class StepDetector:
     def _chunks(self, chunks: list[SignalChunk]) -> list[Candidate]:
         steps: list[Candidate] = []
         for chunk in chunks:
-            self.history.push(chunk.start, chunk.values)
+            self.history.push(chunk.start, chunk.values, chunk.gravity, chunk.acc)
             self.peaks.update(chunk)
             self.sequence.update(self.peaks.candidates_, self.peaks.processed_until_,
                                  self.peaks.held_index_, final=chunk.final)

@@ -30,28 +30,49 @@ import numpy as np
 from device.core import contacts
 from device.core.params import DetectorParams
 from device.core.peaks import Candidate
+from device.core.step_signal import axis_energy
 
 
 class SignalHistory:
-    """The last few seconds of the step signal, by grid index (for a run's self-similarity)."""
+    """The last few seconds of the step signal (and the acceleration and gravity beside it), by
+    grid index: what a run in question is judged on (self-similarity, energy by axis)."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = int(capacity)
-        self._values = np.empty(0)
-        self._next = 0
+        self.reset()
 
     def reset(self) -> None:
         """A new segment: its indices do not continue the old one's."""
         self._values = np.empty(0)
+        self._acc: np.ndarray | None = None
+        self._gravity = np.zeros((0, 3))
+        self._next = 0
 
-    def push(self, start: int, values: np.ndarray) -> None:
-        self._values = np.concatenate((self._values, values))[-self.capacity :]
+    def push(self, start: int, values: np.ndarray, gravity: np.ndarray | None = None,
+             acc: np.ndarray | None = None) -> None:
+        keep = self.capacity
+        self._values = np.concatenate((self._values, values))[-keep:]
+        if acc is not None and gravity is not None:
+            old = self._acc if self._acc is not None else np.zeros((0, 3))
+            self._acc = np.concatenate((old, acc))[-keep:]
+            self._gravity = np.concatenate((self._gravity, gravity))[-keep:]
         self._next = start + len(values)
+
+    def _span(self, lo: int, hi: int) -> slice:
+        first = self._next - len(self._values)
+        return slice(max(lo - first, 0), max(hi - first, 0))
 
     def window(self, lo: int, hi: int) -> np.ndarray:
         """Values at grid indices lo..hi-1 that are still held."""
-        first = self._next - len(self._values)
-        return self._values[max(lo - first, 0) : max(hi - first, 0)]
+        return self._values[self._span(lo, hi)]
+
+    def axes(self, lo: int, hi: int) -> tuple[float, float] | None:
+        """(vertical, horizontal) energy of the dynamic acceleration at lo..hi-1, or None when
+        the acceleration is not held."""
+        if self._acc is None or len(self._acc) != len(self._values):
+            return None
+        span = self._span(lo, hi)
+        return axis_energy(self._acc[span], self._gravity[span])
 
 
 class GaitSequence:
@@ -181,7 +202,7 @@ class GaitSequence:
             return [], False  # early and small: the second bump of a slow step
         strong = cand.height > max(p.rms_factor_walking * cand.rms, p.floor_ms2)
         turning = cand.yaw_dps is not None and abs(cand.yaw_dps) >= p.turn_yaw_dps
-        clear = self._height >= p.weak_ms2  # a faint bout (a car's bounce?): no benefit of doubt
+        clear = self._height >= p.faint_bout_ms2  # a faint bout: no benefit of the doubt
         if (clear and turning and interval >= p.fill_spacing * rhythm
                 and cand.height >= p.fill_height * self._height):
             # The gyro says the wearer is turning: a gentle peak in reach of the rhythm is a
@@ -225,7 +246,7 @@ class GaitSequence:
         if before is not None:
             held = [c for c in held if c.index < before.index]
         steps: list[Candidate] = []
-        if self._last is not None and self._height >= self.params.weak_ms2:
+        if self._last is not None and self._height >= self.params.faint_bout_ms2:
             steps = contacts.trailing(held, self._last, self._cells(), self._height, self.params)
         if steps:
             self._pending = [c for c in self._pending if c.index > steps[-1].index]
@@ -255,16 +276,14 @@ class GaitSequence:
         if len(self._pending) < p.min_bout_steps:
             return None
         run = self._pending[-p.min_bout_steps :]
-        if median(c.height for c in run) < p.weak_ms2:
+        if median(c.height for c in run) < p.weak_ms2 and not self._walking_axes(run):
             if len(self._pending) < p.weak_bout_steps:
                 return None
             run = self._pending[-p.weak_bout_steps :]
+        if not self._regular(run):
+            return None
         iv = np.diff([c.index for c in run]) / self.rate_hz
-        if iv.min() < p.min_step_s or iv.max() > p.max_step_s:
-            return None
         if float(median(iv.tolist())) < p.min_bout_interval_s:
-            return None
-        if iv.max() > p.regularity * iv.min():
             return None
         heights = [c.height for c in run]
         if max(heights) > p.height_spread * min(heights):
@@ -273,12 +292,30 @@ class GaitSequence:
             turn = min(float(run[0].up @ c.up) for c in run[1:])  # cosine of the largest turn
             if turn < self._cos_turn:
                 return None
-        strides = iv[1:] + iv[:-1]  # left/right steps may alternate; strides should not
-        if strides.max() > p.stride_regularity * strides.min():
-            return None
         if self._step_similarity(run) < p.min_step_corr:
             return None
         return run
+
+    def _walking_axes(self, run: list[Candidate]) -> bool:
+        """The run moves the hip across gravity about as much as along it, as walking does
+        (horizontal/vertical RMS within ``axes_ratio``): not a car's bounce (mostly vertical)
+        nor a body shifting or turning over (mostly horizontal)."""
+        energy = self.history.axes(int(run[0].index), int(run[-1].index) + 1)
+        if energy is None or energy[0] <= 0.0:
+            return False
+        lo, hi = self.params.axes_ratio
+        return lo * lo <= energy[1] / energy[0] <= hi * hi
+
+    def _regular(self, run: list[Candidate]) -> bool:
+        """Intervals of a walking rhythm: in range, alike, and strides more alike still."""
+        p = self.params
+        iv = np.diff([c.index for c in run]) / self.rate_hz
+        if iv.min() < p.min_step_s or iv.max() > p.max_step_s:
+            return False
+        if iv.max() > p.regularity * iv.min():
+            return False
+        strides = iv[1:] + iv[:-1]  # left/right steps may alternate; strides should not
+        return bool(strides.max() <= p.stride_regularity * strides.min())
 
     def _step_similarity(self, run: list[Candidate]) -> float:
         """:func:`step_similarity` over the run, from half a step before its first peak to the

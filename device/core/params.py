@@ -33,7 +33,9 @@ class DetectorParams:
                                        # of its run): faster is a shuffle or a vibration, or a
                                        # run, which a walking coach does not count
     min_bout_steps: int = 4          # steps in a row that make a bout ...
-    weak_ms2: float = 0.5            # ... but when their median peak is below this (m/s²),
+    weak_ms2: float = 0.7            # ... but when their median peak is below this (m/s²),
+    axes_ratio: tuple[float, float] = (0.75, 1.75)  # ... unless their horizontal/vertical RMS
+                                     # lies in this range (walking moves the hip both ways)
     weak_bout_steps: int = 8         # this many: faint rhythms (a car's bounce) need more proof
     regularity: float = 1.8          # max/min interval allowed when confirming a bout
     stride_regularity: float = 1.15  # max/min of two-step (stride) times when confirming
@@ -45,6 +47,8 @@ class DetectorParams:
     max_turn_deg: float = 35.0       # gravity may turn this much over a confirming run or
                                      # within a bout: more is a device handled or a wearer
                                      # sitting down, not walking (a hip clip leans far less)
+    faint_bout_ms2: float = 0.5      # a bout whose typical peak is below this (m/s²) gets no
+                                     # benefit of the doubt (no turning, resumed or last steps)
     rhythm_low: float = 0.4          # while walking: earlier than this x the rhythm is ignored
     early: float = 0.75              # ... earlier than this x the rhythm counts only if at least
     early_height: float = 0.7        # this x the bout's typical peak (a push-off bump is smaller)

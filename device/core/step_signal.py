@@ -7,6 +7,8 @@ and turn) shows one peak per step. This stage
   average, which also removes gravity and slow posture changes;
 * estimates where gravity points (the mean acceleration over the same window), so later stages
   can tell a device being handled or a wearer sitting down from walking;
+* passes on the acceleration vector beside them, so that :func:`axis_energy` can tell, for a
+  stretch in question, how the hip moved along gravity and across it;
 * and, when the source has a gyroscope, the rate of turning about gravity (yaw, deg/s).
 
 Outputs are centred on the input (linear phase, delayed by half the kernel) and indexed by grid
@@ -42,7 +44,8 @@ class SignalChunk:
 
     start: grid index of values[0]. values: band-limited |a| (m/s²). gravity: (N, 3) mean
     acceleration around each sample (where gravity points, not normalised). yaw_dps: angular
-    rate about gravity (deg/s), or None without a gyro. final: the segment ends after this chunk.
+    rate about gravity (deg/s), or None without a gyro. final: the segment ends after this
+    chunk. acc: (N, 3) the acceleration at each sample (for :func:`axis_energy`), or None.
     """
 
     start: int
@@ -50,6 +53,7 @@ class SignalChunk:
     gravity: np.ndarray
     yaw_dps: np.ndarray | None = None
     final: bool = False
+    acc: np.ndarray | None = None
 
 
 class StepSignal:
@@ -83,17 +87,17 @@ class StepSignal:
         self._hist = buf[-(len(self.kernel) - 1) :]
         y = np.convolve(buf, self.kernel, mode="valid")
         acc = run.acc if run.acc is not None else np.zeros((len(x), 3))
-        g = self._window_mean("_vhist", acc)
+        g, centre = self._window_mean("_vhist", acc)
         yaw = None
         if run.gyro is not None and self._ghist is not None:
-            yaw = self._yaw(self._window_mean("_ghist", run.gyro), g)
+            yaw = self._yaw(self._window_mean("_ghist", run.gyro)[0], g)
         first = run.start - self.lag  # grid index of y[0]
         if first < self._seg_start:   # outputs centred on the edge padding
             cut = self._seg_start - first
-            y, g = y[cut:], g[cut:]
+            y, g, centre = y[cut:], g[cut:], centre[cut:]
             yaw = yaw[cut:] if yaw is not None else None
             first = self._seg_start
-        self._emit(SignalChunk(first, y, g, yaw))
+        self._emit(SignalChunk(first, y, g, yaw, acc=centre))
         return self
 
     def finish(self) -> StepSignal:
@@ -107,13 +111,16 @@ class StepSignal:
         self._next = chunk.start + len(chunk.values)
         self.chunks_.append(chunk)
 
-    def _window_mean(self, name: str, values: np.ndarray) -> np.ndarray:
-        """Mean over the kernel's window, centred like the filtered signal (running sums)."""
+    def _window_mean(self, name: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean over the kernel's window, centred like the filtered signal (running sums), and
+        the samples it is centred on."""
         width = len(self.kernel)
         buf = np.concatenate((getattr(self, name), values))
         setattr(self, name, buf[-(width - 1) :])
         csum = np.concatenate((np.zeros((1, 3)), np.cumsum(buf, axis=0)))
-        return (csum[width:] - csum[:-width]) / width
+        mean = (csum[width:] - csum[:-width]) / width
+        return mean, buf[self.lag : self.lag + len(mean)]
+
 
     @staticmethod
     def _yaw(gyro: np.ndarray, gravity: np.ndarray) -> np.ndarray:
@@ -140,13 +147,30 @@ class StepSignal:
             return
         self._active = False
         if not self.lag:
-            self._emit(SignalChunk(self._next, np.empty(0), np.zeros((0, 3)), None, final=True))
+            self._emit(SignalChunk(self._next, np.empty(0), np.zeros((0, 3)), None, final=True,
+                                   acc=np.zeros((0, 3))))
             return
         buf = np.concatenate((self._hist, np.full(self.lag, self._hist[-1])))
         y = np.convolve(buf, self.kernel, mode="valid")[-self.lag :]
-        g = self._window_mean("_vhist", np.repeat(self._vhist[-1:], self.lag, axis=0))
+        g, centre = self._window_mean("_vhist", np.repeat(self._vhist[-1:], self.lag, axis=0))
         yaw = None
         if self._ghist is not None:
-            gyro = self._window_mean("_ghist", np.repeat(self._ghist[-1:], self.lag, axis=0))
+            gyro = self._window_mean("_ghist", np.repeat(self._ghist[-1:], self.lag, axis=0))[0]
             yaw = self._yaw(gyro, g)[-len(y) :]
-        self._emit(SignalChunk(self._next, y, g[-len(y) :], yaw, final=True))
+        self._emit(SignalChunk(self._next, y, g[-len(y) :], yaw, final=True,
+                               acc=centre[-len(y) :]))
+
+
+def axis_energy(acc: np.ndarray, gravity: np.ndarray) -> tuple[float, float]:
+    """Energy of the dynamic acceleration (acc minus gravity) along gravity and across it.
+
+    Walking moves the hip forwards and sideways about as much as up and down; a car's suspension
+    bounces it mostly up and down; a body shifting or turning over moves it mostly sideways.
+    Returns (vertical, horizontal) sums of squares (m²/s⁴ x samples).
+    """
+    dyn = acc - gravity
+    g2 = np.maximum(np.einsum("ij,ij->i", gravity, gravity), 1e-18)
+    along = np.einsum("ij,ij->i", dyn, gravity)
+    vertical = float(np.sum(along * along / g2))
+    total = float(np.einsum("ij,ij->", dyn, dyn))
+    return vertical, max(total - vertical, 0.0)
