@@ -288,6 +288,18 @@ def test_lead_in_takes_a_gentle_step_in_reach_of_the_run() -> None:
     assert contacts.lead_in([far], run_first, 30.0, 2.0, 50.0, P) == []
 
 
+def test_lead_in_leaves_out_the_weight_shift_before_gait_initiation() -> None:
+    # Rhythm 30 cells, typical peak 2.0. Before the first step the body shifts its weight onto
+    # the stance leg: a gentle bump ~0.7 x the rhythm before it, which is not a step.
+    run_first = cand(100.0, 2.0)
+    shift = cand(80.0, 0.5)            # 0.67 x the rhythm before, 0.25 x the peak
+    assert contacts.lead_in([shift], run_first, 30.0, 2.0, 50.0, P) == []
+    step = cand(80.0, 0.9)             # as early, but a step's strength
+    assert contacts.lead_in([step], run_first, 30.0, 2.0, 50.0, P) == [step]
+    gentle = cand(70.0, 0.5)           # as gentle, but a whole rhythm before: the first step
+    assert contacts.lead_in([gentle], run_first, 30.0, 2.0, 50.0, P) == [gentle]
+
+
 def test_fill_gap_takes_as_many_steps_as_the_rhythm_leaves_room_for() -> None:
     before, after = cand(0.0, 2.0), cand(120.0, 2.0)   # 4 intervals of 30 cells: 3 missing
     weak = [cand(31.0, 0.5), cand(45.0, 0.6), cand(60.0, 0.4), cand(89.0, 0.3), cand(100.0, 0.1)]

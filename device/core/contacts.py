@@ -6,7 +6,8 @@ initiation, the steps of a turn (the body pivots, the hip hardly rises), and the
 gait termination. These pure functions pick them from the candidates the bout held back, using
 the bout's rhythm (typical interval) and strength (typical peak height):
 
-* :func:`lead_in` - candidates just before the confirming run, gentle but in reach of it;
+* :func:`lead_in` - candidates just before the confirming run, gentle but in reach of it (not
+  the weight shift that precedes gait initiation: early and gentle at once);
 * :func:`fill_gap` - in a gap the rhythm left room for (a turn, a hesitation), the strongest
   gentle candidates, spaced like steps, as many as the rhythm has room for, chained in rhythm to
   the steps on either side (a lone bump in a standstill is not a step);
@@ -36,6 +37,8 @@ def lead_in(
             break
         if c.height < p.lead_in_height * height:
             break
+        if gap < p.lead_in_gap * interval_cells and c.height < p.lead_in_early_height * height:
+            break  # early and gentle: the weight shift before gait initiation, not a step
         lead.insert(0, c)
         nxt = c
     return lead
