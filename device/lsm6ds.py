@@ -248,7 +248,9 @@ class SampleTimer:
         if self._anchored and self.last_t is not None:
             error = newest - (self.last_t + n * self.period)
             if abs(error) <= self.gap_s:
-                step = self.period + self.phase_gain * error / n
+                # Pull a share of the phase error in over these samples, but never so hard
+                # that time stands still or runs back (a small batch after a large one).
+                step = max(self.period + self.phase_gain * error / n, 0.5 * self.period)
                 t = self.last_t + step * idx
                 self._count += n
                 self._update_period(newest)
