@@ -7,8 +7,10 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
   rejecting a car's bumps or a sit-to-stand does not cost the first steps of every bout.
   Walking means: intervals within 0.3-1.6 s and alike (strides more so than steps, since left and
   right may differ), peak heights alike (a bump's ringing decays), one step's waveform like the
-  next (autocorrelation at the step lag), gravity turning less than 45 degrees (a device handled,
-  a wearer sitting down), and twice as many steps when the peaks are faint (a car's bounce).
+  next (autocorrelation at the step lag), gravity turning less than ``max_turn_deg`` (a device
+  handled, a wearer sitting down). When the peaks are faint, the run must also move the hip
+  across gravity about as much as along it, as walking does (a car's bounce is up and down, a
+  body shifting is sideways), or else twice as many steps are needed.
 * **Inside.** Each candidate whose interval fits the bout's rhythm counts (an early, small bump
   is the second bump of a slow step, not a step). A break in rhythm does not end the bout: after
   a pause or a turn shorter than ``pause_s``, two clear steps in rhythm carry it on, and the gentle
