@@ -1,7 +1,8 @@
 """Accuracy benchmark: our detector against ground truth beside a textbook baseline, by table.
 
-    .venv/bin/python tests/bench/bench_accuracy.py [--only oxford,rates,ipol,sisfall,tests,daylife]
-                                                   [--shared DIR] [--workers N] [--detail]
+    .venv/bin/python tests/bench/bench_accuracy.py
+        [--only oxford,rates,ipol,ipolshort,sisfall,tests,daylife] [--shared DIR] [--workers N]
+        [--detail]
 
 Every trace is replayed through the device pipeline (`device.replay.replay`, one-second batches,
 exactly like the device). The baseline is what a textbook would do: |a| on a 50 Hz grid,
@@ -23,6 +24,10 @@ Tables (the shared ones read ../shared/traces, never copied into the repository)
            per trial). Per-trial MAE, total bias, F1; "turn steps found" = true steps inside
            turn_start_s..turn_end_s (INDEX.csv) that were matched; "first/last steps found" = the
            first two and last two true steps of each walk that were matched.
+  ipolshort  short real walks made from the IPOL trials (tests/bench/ipol_short.py): the first
+           2-4 and the last 2-4 true steps of a trial joined mid-walk, so each 4-8-step walk has
+           a real gait initiation and a real termination. Per walk length: error % pooled,
+           recall, walks missed entirely, first and last step found.
   sisfall  sisfall-waist-adl: belt, sit/stand, lying, bending, car; no true steps, so every
            detected step is false. False steps per hour of sampled time (the 5-s gaps joining
            trials hold no samples and are not counted as time).
@@ -63,7 +68,7 @@ from device.replay import replay  # noqa: E402
 from device.scoring import StepMatch, match_steps, minute_agreement  # noqa: E402
 from device.synthetic import random_rotation  # noqa: E402
 from device.trace import Trace, TraceError, read_trace, read_truth  # noqa: E402
-from tests.bench import daylife_splice  # noqa: E402
+from tests.bench import daylife_splice, ipol_short  # noqa: E402
 
 DEFAULT_SHARED = REPO.parent / "shared" / "traces"
 TOLERANCE_S = 0.25
@@ -72,9 +77,10 @@ SHARED_FOLDERS = {
     "oxford": "oxford-step-counter",
     "rates": "oxford-step-counter",
     "ipol": "ipol-lowback-uturn",
+    "ipolshort": "ipol-lowback-uturn",
     "sisfall": "sisfall-waist-adl",
 }
-TABLES = ("oxford", "rates", "ipol", "sisfall", "tests", "daylife")
+TABLES = ("oxford", "rates", "ipol", "ipolshort", "sisfall", "tests", "daylife")
 NEAR_BOUT_S = 1.0  # an unmatched detection this close to a true step is charged to its bout
 POCKETS = ("frontpocket", "backpocket")
 SISFALL_KINDS = {"chairs": ("D07", "D08", "D09", "D10", "D11"), "lying": ("D12", "D13", "D14"),
@@ -113,7 +119,8 @@ def baseline_steps(t: np.ndarray, acc: np.ndarray) -> int:
 @dataclass(frozen=True)
 class Job:
     """One trace to score. kind: 'file' (a trace on disk), 'resampled' (a file at another rate
-    and angle, seeded by `seed`) or 'daylife' (a spliced day: seed, minutes, rate; path = the
+    and angle, seeded by `seed`), 'ipolshort' (a short walk cut from an IPOL trial, seed = (k, m):
+    see ipol_short.py) or 'daylife' (a spliced day: seed, minutes, rate; path = the
     shared folder its real walks come from, "" for tests/data/real only). info: extra columns
     the tables need."""
 
@@ -167,6 +174,10 @@ def load(job: Job) -> tuple[Trace, np.ndarray]:
     if job.kind == "resampled":
         trace = resampled(trace, job.rate_hz, np.random.default_rng(list(job.seed)))
         truth = truth[truth <= trace.t[-1]]
+    if job.kind == "ipolshort":
+        k, m = job.seed
+        trace = Trace(t=trace.t - trace.t[0], acc=trace.acc, gyro=trace.gyro)
+        trace, truth = ipol_short.short_walk(trace, truth, k, m)
     return trace, truth
 
 
@@ -227,6 +238,17 @@ def shared_jobs(table: str, folder: Path) -> list[Job]:
         return [Job("file", table, "lower back", r["trace"], str(folder / r["trace"]),
                     info=(("turn_start_s", r["turn_start_s"]), ("turn_end_s", r["turn_end_s"])))
                 for r in rows]
+    if table == "ipolshort":
+        jobs = []
+        for r in rows:
+            stem = folder / r["trace"]
+            truth = read_truth(stem.with_name(stem.name + ".steps.csv"))
+            t0 = read_trace(stem.with_name(stem.name + ".csv.gz")).t[0]
+            turn = (float(r["turn_start_s"]), float(r["turn_end_s"]))
+            jobs += [Job("ipolshort", table, f"{k + m} steps", f"{r['trace']} {k}+{m}",
+                         str(stem), seed=(k, m))
+                     for k, m in ipol_short.plans(truth - t0, turn)]
+        return jobs
     if table == "sisfall":
         return [Job("file", table, r["activity_code"], r["trace"], str(folder / r["trace"]),
                     info=(("activity", r["activity"]),)) for r in rows]
@@ -390,6 +412,32 @@ def ipol_table(results: Sequence[Result]) -> str:
            "target |", "|---|---|---|---|"]
     out += [f"| {label} | {fmt.format(ours[key])} | {fmt.format(base[key])} | {target} |"
             for label, key, fmt, target in rows]
+    return "\n".join(out)
+
+
+def ipolshort_table(results: Sequence[Result]) -> str:
+    """Per walk length: pooled error, recall, walks missed, first and last step found."""
+    def row(label: str, group: Sequence[Result]) -> str:
+        true = sum(r.truth.size for r in group)
+        cells = [label, str(len(group)), f"{true:,}"]
+        for who in ("ours", "base"):
+            counted = sum(getattr(r, who).size for r in group)
+            found = sum(r.match(who).matched for r in group)
+            missed = sum(r.match(who).matched == 0 for r in group)
+            first = np.mean([0 in r.match(who).matched_truth for r in group])
+            last = np.mean([r.truth.size - 1 in r.match(who).matched_truth for r in group])
+            cells += [f"{count_error(counted, true):+.1f}", f"{100 * found / true:.1f}"]
+            if who == "ours":
+                cells += [str(missed), f"{100 * first:.0f} / {100 * last:.0f}"]
+        return "| " + " | ".join(cells) + " |"
+
+    groups = by_group(results)
+    out = ["| ipol short walks (real start and stop) | walks | true steps | ours: error % | "
+           "ours: recall % | ours: walks missed | ours: first / last step found % | "
+           "baseline: error % | baseline: recall % |", "|---|---|---|---|---|---|---|---|---|"]
+    out += [row(f"walks of {name}", g) for name, g in
+            sorted(groups.items(), key=lambda kv: int(kv[0].split()[0]))]
+    out.append(row("all", results))
     return "\n".join(out)
 
 
@@ -612,7 +660,8 @@ def done_when_line(checks: Sequence[Check], not_run: Sequence[str]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 PRINTERS: dict[str, Callable[[Sequence[Result]], str]] = {
-    "oxford": oxford_table, "rates": rates_table, "ipol": ipol_table, "sisfall": sisfall_table,
+    "oxford": oxford_table, "rates": rates_table, "ipol": ipol_table,
+    "ipolshort": ipolshort_table, "sisfall": sisfall_table,
     "tests": tests_table, "daylife": daylife_table,
 }
 CHECKED = ("ipol", "sisfall", "oxford", "rates", "daylife")

@@ -1,0 +1,72 @@
+"""Short real walks from the IPOL lower-back trials: real gait initiation, real termination.
+
+A test-data generator for the accuracy benchmark (not firmware). Daily walking is mostly short
+bouts, and a short bout is mostly its ends: a walk of five steps has one first step out of a
+standstill and a termination that fades over its last two steps. The spliced days
+(daylife_splice.py) fade a cut from the middle of a walk in and out, which is not how a body
+starts and stops; the IPOL trials (stand, walk 10 m, turn, walk back, stop) hold the real thing
+at both ends. So a short walk here is
+
+    the trial from its start to the middle between true steps k-1 and k   (k = 2..4 steps)
+  + the trial from the middle between true steps n-m-1 and n-m to its end (m = 2..4 steps)
+
+joined with a 0.1 s cross-fade of the two recordings at the cut, where both are in the same
+phase of the same foot's stride (n - m - k even; the left/right pattern goes on unbroken) and
+neither half holds the turn. The true steps move with the halves, so every one is a real step
+with its real foot-contact time. The bout has k + m = 4..8 steps.
+
+The recordings stay in ../shared (their licence): this module reads them there, for the
+benchmark only, and nothing it makes is written into the repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from device.trace import Trace
+
+FADE_S = 0.1          # cross-fade at the cut
+SIDES = (2, 3, 4)     # steps kept from the start (k) and from the end (m)
+
+
+def plans(truth: np.ndarray, turn: tuple[float, float]) -> Iterator[tuple[int, int]]:
+    """(k, m) pairs whose halves leave the turn out and keep the stride pattern unbroken.
+
+    truth: true step times on the trace's clock; turn: (start, end) of the turn on that clock.
+    """
+    n = len(truth)
+    for k in SIDES:
+        for m in SIDES:
+            if n < k + m + 2 or (n - m - k) % 2:
+                continue
+            if truth[k] >= turn[0] or truth[n - m - 1] <= turn[1]:
+                continue
+            yield k, m
+
+
+def short_walk(trace: Trace, truth: np.ndarray, k: int, m: int) -> tuple[Trace, np.ndarray]:
+    """The first k and last m true steps of a trial as one walk (see the module docstring).
+
+    trace must be evenly sampled (IPOL: 100 Hz); truth on the trace's clock. Returns the walk,
+    starting at the trial's first sample, and its k + m true steps on the walk's clock.
+    """
+    n = len(truth)
+    t = trace.t
+    dt = float(np.median(np.diff(t)))
+    ia = int(np.searchsorted(t, (truth[k - 1] + truth[k]) / 2))
+    ib = int(np.searchsorted(t, (truth[n - m - 1] + truth[n - m]) / 2))
+    half = max(1, round(FADE_S / 2 / dt))
+    w = np.linspace(0.0, 1.0, 2 * half)[:, None]
+
+    def join(x: np.ndarray) -> np.ndarray:
+        mid = (1.0 - w) * x[ia - half : ia + half] + w * x[ib - half : ib + half]
+        return np.concatenate([x[: ia - half], mid, x[ib + half :]])
+
+    acc = join(trace.acc)
+    gyro = join(trace.gyro) if trace.gyro is not None else None
+    walk = Trace(t=t[0] + dt * np.arange(len(acc)), acc=acc, gyro=gyro)
+    shift = t[ib] - t[ia]
+    steps = np.concatenate([truth[:k], truth[n - m :] - shift])
+    return walk, steps
