@@ -247,6 +247,34 @@ def test_gentle_first_and_last_steps_of_a_bout_count() -> None:
     assert abs(found[0] - steps[0]) < 0.1 and abs(found[-1] - steps[-1]) < 0.1
 
 
+def test_a_five_step_walk_counts_although_its_end_fades() -> None:
+    # A real short walk: three clear steps, then termination fades over two steps (the hip
+    # barely rises for the closing step). Only three clear steps: the gentle fourth in their
+    # rhythm ends the walk, and the faint fifth after it closes it.
+    steps = rhythm(3.0, 5, 100)
+    amps = np.array([2.0, 2.2, 2.1, 0.5, 0.12])
+    t, acc, _ = hip(steps, amps, steps[-1] + 4.0, sway=0.9)
+    found = detect(t, acc)
+    assert found.size == 5
+    assert np.max(np.abs(found - steps)) < 0.1
+    np.testing.assert_allclose(detect(t, acc, chunk_s=0.37), found, atol=1e-9)
+
+
+def test_three_bumps_and_a_gentle_one_straight_up_and_down_are_no_walk() -> None:
+    # The same rhythm without the hip's sway (a bounce, not a walk) needs a full run.
+    steps = rhythm(3.0, 5, 100)
+    amps = np.array([2.0, 2.2, 2.1, 0.5, 0.12])
+    t, acc, _ = hip(steps, amps, steps[-1] + 4.0)
+    assert detect(t, acc).size == 0
+
+
+def test_trailing_takes_a_faint_closing_step_only_after_a_fading_one() -> None:
+    last_strong, last_gentle = cand(0.0, 2.0), cand(0.0, 0.6)   # typical peak 2.0
+    closing = cand(30.0, 0.08)                                 # 0.04 x the typical peak
+    assert contacts.trailing([closing], last_strong, 30.0, 2.0, P) == []
+    assert contacts.trailing([closing], last_gentle, 30.0, 2.0, P) == [closing]
+
+
 def test_daily_life_steps_are_the_same_whatever_the_chunking() -> None:
     first = rhythm(3.0, 16, 80)
     second = rhythm(first[-1] + 1.8, 10, 125)

@@ -11,7 +11,8 @@ the bout's rhythm (typical interval) and strength (typical peak height):
 * :func:`fill_gap` - in a gap the rhythm left room for (a turn, a hesitation), the strongest
   gentle candidates, spaced like steps, as many as the rhythm has room for, chained in rhythm to
   the steps on either side (a lone bump in a standstill is not a step);
-* :func:`trailing` - after the bout's last clear step, gentle candidates that keep its rhythm.
+* :func:`trailing` - after the bout's last clear step, gentle candidates that keep its rhythm
+  (after a step that was already fading, the faint closing step of gait termination too).
 
 Indices are grid cells; heights m/s². No state, no I/O.
 """
@@ -90,7 +91,12 @@ def trailing(
         gap = c.index - prev.index
         if gap < p.fill_spacing * interval_cells:
             continue
-        if gap > p.trail_gap * interval_cells or c.height < p.trail_height * height:
+        # Gait termination fades over two steps: after a gentle step, the closing one may
+        # barely show (a few hundredths of the typical peak at the lower back).
+        floor = p.trail_height
+        if p.trail_fade_height > 0 and prev.height < p.trail_fade * height:
+            floor = p.trail_fade_height
+        if gap > p.trail_gap * interval_cells or c.height < floor * height:
             break
         steps.append(c)
         prev = c

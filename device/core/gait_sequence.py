@@ -10,7 +10,10 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
   next (autocorrelation at the step lag), gravity turning less than ``max_turn_deg`` (a device
   handled, a wearer sitting down). When the peaks are faint, the run must also move the hip
   across gravity about as much as along it, as walking does (a car's bounce is up and down, a
-  body shifting is sideways), or else twice as many steps are needed.
+  body shifting is sideways), or else twice as many steps are needed. A short walk's end
+  shows fewer clear steps (termination fades over the last two), so ``min_bout_steps - 1``
+  clear steps followed by a gentle one in their rhythm start a bout too, on the same condition
+  of walking's energy by axis and closer likeness.
 * **Inside.** Each candidate whose interval fits the bout's rhythm counts (an early, small bump
   is the second bump of a slow step, not a step). A break in rhythm does not end the bout: after
   a pause or a turn shorter than ``pause_s``, two clear steps in rhythm carry it on, and the gentle
@@ -170,7 +173,7 @@ class GaitSequence:
         """Hold a candidate that may start a bout; the run it completes, if it looks like one."""
         p = self.params
         if cand.height <= max(p.rms_factor * cand.rms, p.floor_ms2):
-            return None
+            return None if self.walking_ else self._ending_run(cand)
         self._pending.append(cand)
         # Forget candidates that can no longer be part of a bout with this one.
         horizon = cand.index - p.max_step_s * self.rate_hz * (
@@ -278,7 +281,8 @@ class GaitSequence:
         if len(self._pending) < p.min_bout_steps:
             return None
         run = self._pending[-p.min_bout_steps :]
-        if median(c.height for c in run) < p.weak_ms2 and not self._walking_axes(run):
+        faint = median(c.height for c in run) < p.weak_ms2
+        if faint and not (self._walking_axes(run) and self._step_similarity(run) >= p.proof_corr):
             if len(self._pending) < p.weak_bout_steps:
                 return None
             run = self._pending[-p.weak_bout_steps :]
@@ -295,6 +299,33 @@ class GaitSequence:
             if turn < self._cos_turn:
                 return None
         if self._step_similarity(run) < p.min_step_corr:
+            return None
+        return run
+
+    def _ending_run(self, gentle: Candidate) -> list[Candidate] | None:
+        """A short walk's end: ``min_bout_steps - 1`` clear steps and then a gentle one in
+        their rhythm (gait termination fades over the last two steps, so a walk of five steps
+        shows only three clear ones). Less proof than a full run, so it must also move the hip
+        the way walking does (:meth:`_walking_axes`)."""
+        p = self.params
+        if p.end_height <= 0 or len(self._pending) < p.min_bout_steps - 1:
+            return None
+        strong = self._pending[-(p.min_bout_steps - 1):]
+        run = [*strong, gentle]
+        heights = [c.height for c in strong]
+        if gentle.height < p.end_height * float(median(heights)):
+            return None
+        if median(heights) < p.weak_ms2 or max(heights) > p.height_spread * min(heights):
+            return None
+        if not self._regular(run):
+            return None
+        iv = np.diff([c.index for c in run]) / self.rate_hz
+        if float(median(iv.tolist())) < p.min_bout_interval_s:
+            return None
+        if run[0].up is not None and run[-1].up is not None and min(
+                float(run[0].up @ c.up) for c in run[1:]) < self._cos_turn:
+            return None
+        if self._step_similarity(run) < p.proof_corr or not self._walking_axes(run):
             return None
         return run
 

@@ -36,7 +36,13 @@ class DetectorParams:
     weak_ms2: float = 0.7            # ... but when their median peak is below this (m/s²),
     axes_ratio: tuple[float, float] = (0.75, 1.75)  # ... unless their horizontal/vertical RMS
                                      # lies in this range (walking moves the hip both ways)
+                                     # and they look alike (proof_corr)
     weak_bout_steps: int = 8         # this many: faint rhythms (a car's bounce) need more proof
+    end_height: float = 0.1          # (0: off) a short walk's end: min_bout_steps - 1 clear
+                                     # steps and a gentle one of at least this x their median
+                                     # peak, in rhythm, moving the hip like walking (axes_ratio)
+    proof_corr: float = 0.6          # a run confirmed on less proof (faint, or a walk's end)
+                                     # must look alike at least this much (step similarity)
     regularity: float = 1.8          # max/min interval allowed when confirming a bout
     stride_regularity: float = 1.15  # max/min of two-step (stride) times when confirming
     height_spread: float = 3.0       # max/min peak height when confirming (a bump's ringing
@@ -71,4 +77,6 @@ class DetectorParams:
                                      # a gentle peak in rhythm is a turning step
     trail_steps: int = 1             # at most this many gentle steps trail a bout's end, each
     trail_gap: float = 1.25          # within this x the rhythm (gait termination) and at least
-    trail_height: float = 0.1        # this x the typical peak
+    trail_height: float = 0.1        # this x the typical peak, or when the step before it was
+    trail_fade: float = 0.5          # gentler than this x the typical peak (termination fading)
+    trail_fade_height: float = 0.03  # this x (0: off)
