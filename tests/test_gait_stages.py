@@ -260,6 +260,19 @@ def test_a_five_step_walk_counts_although_its_end_fades() -> None:
     np.testing.assert_allclose(detect(t, acc, chunk_s=0.37), found, atol=1e-9)
 
 
+def test_a_short_walk_whose_first_step_is_slower_counts() -> None:
+    # Four steps; the first out of a standstill takes a third longer than the rest, so the
+    # strides differ by 17 %: a walk if the hip sways like walking, not if it only bounces.
+    steps = 3.0 + np.concatenate([[0.0], 0.8 + 0.6 * np.arange(3)])
+    amps = np.full(4, 2.0)
+    t, acc, _ = hip(steps, amps, steps[-1] + 4.0, sway=0.9)
+    found = detect(t, acc)
+    assert found.size == 4
+    assert np.max(np.abs(found - steps)) < 0.1
+    t, acc, _ = hip(steps, amps, steps[-1] + 4.0)
+    assert detect(t, acc).size == 0
+
+
 def test_three_bumps_and_a_gentle_one_straight_up_and_down_are_no_walk() -> None:
     # The same rhythm without the hip's sway (a bounce, not a walk) needs a full run.
     steps = rhythm(3.0, 5, 100)

@@ -6,7 +6,8 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
   they are counted retroactively, with the gentle step before them (``contacts.lead_in``), so
   rejecting a car's bumps or a sit-to-stand does not cost the first steps of every bout.
   Walking means: intervals within 0.3-1.6 s and alike (strides more so than steps, since left and
-  right may differ), peak heights alike (a bump's ringing decays), one step's waveform like the
+  right may differ; a little less so when the run moves and repeats like walking, since the
+  first step out of a standstill is slower), peak heights alike (a bump's ringing decays), one step's waveform like the
   next (autocorrelation at the step lag), gravity turning less than ``max_turn_deg`` (a device
   handled, a wearer sitting down). When the peaks are faint, the run must also move the hip
   across gravity about as much as along it, as walking does (a car's bounce is up and down, a
@@ -282,18 +283,21 @@ class GaitSequence:
             return None
         run = self._pending[-p.min_bout_steps :]
         faint = median(c.height for c in run) < p.weak_ms2
-        if faint and not (self._walking_axes(run) and self._step_similarity(run) >= p.proof_corr):
+        if faint and not self._walking_like(run):
             if len(self._pending) < p.weak_bout_steps:
                 return None
             run = self._pending[-p.weak_bout_steps :]
-        if not self._regular(run):
-            return None
+        if not self._regular(run, p.stride_regularity) and not (
+                # The first step out of a standstill is slower: strides less alike, then, if
+                # the run moves and repeats like walking.
+                self._regular(run, p.onset_stride_regularity) and self._walking_like(run)):
+            return self._ending(run[:-1], run[-1])  # or a short walk's fading end
         iv = np.diff([c.index for c in run]) / self.rate_hz
         if float(median(iv.tolist())) < p.min_bout_interval_s:
             return None
         heights = [c.height for c in run]
         if max(heights) > p.height_spread * min(heights):
-            return None
+            return self._ending(run[:-1], run[-1])  # a short walk's end: its last step fades
         if run[0].up is not None and run[-1].up is not None:
             turn = min(float(run[0].up @ c.up) for c in run[1:])  # cosine of the largest turn
             if turn < self._cos_turn:
@@ -308,26 +312,40 @@ class GaitSequence:
         shows only three clear ones). Less proof than a full run, so it must also move the hip
         the way walking does (:meth:`_walking_axes`)."""
         p = self.params
-        if p.end_height <= 0 or len(self._pending) < p.min_bout_steps - 1:
+        if len(self._pending) < p.min_bout_steps - 1:
             return None
-        strong = self._pending[-(p.min_bout_steps - 1):]
+        return self._ending(self._pending[-(p.min_bout_steps - 1):], gentle)
+
+    def _ending(self, strong: list[Candidate], gentle: Candidate) -> list[Candidate] | None:
+        """``strong`` and then ``gentle`` as a short walk's end (see :meth:`_ending_run`)."""
+        p = self.params
         run = [*strong, gentle]
         heights = [c.height for c in strong]
-        if gentle.height < p.end_height * float(median(heights)):
+        if p.end_height <= 0 or not (
+                p.end_height * float(median(heights)) <= gentle.height < min(heights)):
             return None
         if median(heights) < p.weak_ms2 or max(heights) > p.height_spread * min(heights):
             return None
-        if not self._regular(run):
-            return None
+        # A short walk's rhythm is its clear steps' (the first out of a standstill may be a
+        # little slower); the fading step comes a little early or late.
         iv = np.diff([c.index for c in run]) / self.rate_hz
-        if float(median(iv.tolist())) < p.min_bout_interval_s:
+        clear, last = iv[:-1], float(iv[-1])
+        if clear.min() < p.min_step_s or clear.max() > min(p.max_step_s,
+                                                            p.end_regularity * clear.min()):
+            return None
+        rhythm = float(clear.mean())
+        if rhythm < p.min_bout_interval_s or not (
+                p.end_early * rhythm <= last <= p.trail_gap * rhythm):
             return None
         if run[0].up is not None and run[-1].up is not None and min(
                 float(run[0].up @ c.up) for c in run[1:]) < self._cos_turn:
             return None
-        if self._step_similarity(run) < p.proof_corr or not self._walking_axes(run):
-            return None
-        return run
+        return run if self._walking_like(run) else None
+
+    def _walking_like(self, run: list[Candidate]) -> bool:
+        """More proof for a run with less of it (faint, a slow first step, a fading end): it
+        moves the hip the way walking does and its steps look alike (``proof_corr``)."""
+        return self._walking_axes(run) and self._step_similarity(run) >= self.params.proof_corr
 
     def _walking_axes(self, run: list[Candidate]) -> bool:
         """The run moves the hip across gravity about as much as along it, as walking does
@@ -339,8 +357,9 @@ class GaitSequence:
         lo, hi = self.params.axes_ratio
         return lo * lo <= energy[1] / energy[0] <= hi * hi
 
-    def _regular(self, run: list[Candidate]) -> bool:
-        """Intervals of a walking rhythm: in range, alike, and strides more alike still."""
+    def _regular(self, run: list[Candidate], stride_regularity: float) -> bool:
+        """Intervals of a walking rhythm: in range, alike, and strides (two steps) alike
+        within ``stride_regularity``."""
         p = self.params
         iv = np.diff([c.index for c in run]) / self.rate_hz
         if iv.min() < p.min_step_s or iv.max() > p.max_step_s:
@@ -348,7 +367,7 @@ class GaitSequence:
         if iv.max() > p.regularity * iv.min():
             return False
         strides = iv[1:] + iv[:-1]  # left/right steps may alternate; strides should not
-        return bool(strides.max() <= p.stride_regularity * strides.min())
+        return bool(strides.max() <= stride_regularity * strides.min())
 
     def _step_similarity(self, run: list[Candidate]) -> float:
         """:func:`step_similarity` over the run, from half a step before its first peak to the

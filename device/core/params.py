@@ -41,10 +41,15 @@ class DetectorParams:
     end_height: float = 0.1          # (0: off) a short walk's end: min_bout_steps - 1 clear
                                      # steps and a gentle one of at least this x their median
                                      # peak, in rhythm, moving the hip like walking (axes_ratio)
+    end_regularity: float = 1.3      # ... the clear steps' intervals within this ratio, the
+    end_early: float = 0.6           # gentle one's from this x their mean to trail_gap x
     proof_corr: float = 0.6          # a run confirmed on less proof (faint, or a walk's end)
                                      # must look alike at least this much (step similarity)
     regularity: float = 1.8          # max/min interval allowed when confirming a bout
-    stride_regularity: float = 1.15  # max/min of two-step (stride) times when confirming
+    stride_regularity: float = 1.15  # max/min of two-step (stride) times when confirming, or
+    onset_stride_regularity: float = 1.25  # this for a run that moves and repeats like walking
+                                           # (proof_corr): the first step out of a standstill
+                                           # is slower
     height_spread: float = 3.0       # max/min peak height when confirming (a bump's ringing
                                      # decays; steps keep their strength)
     min_step_corr: float = 0.25      # autocorrelation of the signal at the step lag (best
