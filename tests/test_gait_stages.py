@@ -12,7 +12,7 @@ import pytest
 
 from device.core import contacts
 from device.core.detector import StepDetector
-from device.core.gait_sequence import step_similarity
+from device.core.gait_sequence import GaitSequence, SignalHistory, step_similarity
 from device.core.params import DetectorParams
 from device.core.peaks import Candidate, PeakPicker
 from device.core.pipeline import StepPipeline
@@ -271,6 +271,23 @@ def test_a_short_walk_whose_first_step_is_slower_counts() -> None:
     assert np.max(np.abs(found - steps)) < 0.1
     t, acc, _ = hip(steps, amps, steps[-1] + 4.0)
     assert detect(t, acc).size == 0
+
+
+def test_a_walks_closing_step_counts_though_it_comes_early() -> None:
+    # Eight clear steps 30 cells apart (0.6 s), then a gentle peak: 2/3 of the rhythm later it
+    # is the walk's closing step (the feet come together sooner than a full step); at 0.45 of
+    # the rhythm it is the second bump of a slow step.
+    def steps_with(last_gap: float) -> list[float]:
+        seq = GaitSequence(50.0, P, SignalHistory(800))
+        walk = [cand(100.0 + 30.0 * i, 2.0) for i in range(8)]
+        closing = cand(walk[-1].index + last_gap, 0.5)
+        seq.update([*walk, closing], 600, None)
+        found = list(seq.steps_)
+        return [c.index for c in found + seq.update([], 600, None, final=True).steps_]
+
+    assert steps_with(20.0)[-1] == 310.0 + 20.0
+    assert len(steps_with(20.0)) == 9
+    assert len(steps_with(13.5)) == 8
 
 
 def test_three_bumps_and_a_gentle_one_straight_up_and_down_are_no_walk() -> None:

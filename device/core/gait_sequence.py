@@ -5,16 +5,15 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
 * **Start.** Candidates are held back until ``min_bout_steps`` in a row look like walking; then
   they are counted retroactively, with the gentle step before them (``contacts.lead_in``), so
   rejecting a car's bumps or a sit-to-stand does not cost the first steps of every bout.
-  Walking means: intervals within 0.3-1.6 s and alike (strides more so than steps, since left and
-  right may differ; a little less so when the run moves and repeats like walking, since the
-  first step out of a standstill is slower), peak heights alike (a bump's ringing decays), one step's waveform like the
-  next (autocorrelation at the step lag), gravity turning less than ``max_turn_deg`` (a device
-  handled, a wearer sitting down). When the peaks are faint, the run must also move the hip
-  across gravity about as much as along it, as walking does (a car's bounce is up and down, a
-  body shifting is sideways), or else twice as many steps are needed. A short walk's end
-  shows fewer clear steps (termination fades over the last two), so ``min_bout_steps - 1``
-  clear steps followed by a gentle one in their rhythm start a bout too, on the same condition
-  of walking's energy by axis and closer likeness.
+  Walking means: intervals within 0.3-1.6 s and alike (strides more so than steps, since left
+  and right may differ), peak heights alike (a bump's ringing decays), one step's waveform like
+  the next (autocorrelation at the step lag), gravity turning less than ``max_turn_deg`` (a
+  device handled, a wearer sitting down). A run with less proof must move the hip across
+  gravity about as much as along it, as walking does (a car's bounce is up and down, a body
+  shifting is sideways), and repeat more closely (``_walking_like``): a faint run (else it needs
+  twice as many steps), a run whose first stride is slower (the first step out of a
+  standstill), and a short walk's end, which shows fewer clear steps because termination fades
+  over the last two (``min_bout_steps - 1`` clear steps and a gentle one in their rhythm).
 * **Inside.** Each candidate whose interval fits the bout's rhythm counts (an early, small bump
   is the second bump of a slow step, not a step). A break in rhythm does not end the bout: after
   a pause or a turn shorter than ``pause_s``, two clear steps in rhythm carry it on, and the gentle
@@ -105,6 +104,7 @@ class GaitSequence:
         self._pending: list[Candidate] = []   # not walking: candidates that may start a bout
         self._weak: list[Candidate] = []      # walking: candidates since the last step, held
         self._resume: Candidate | None = None  # a clear step after a pause, awaiting a second
+        self._closing: Candidate | None = None  # an early, small peak that may close the bout
         self._last: Candidate | None = None
         self.walking_ = False
         self.interval_s_ = 0.0
@@ -113,6 +113,8 @@ class GaitSequence:
     @property
     def held_index_(self) -> float | None:
         held = [c.index for c in self._pending + self._weak]
+        if self._closing is not None:
+            held.append(self._closing.index)
         if self._resume is not None:
             held.append(self._resume.index)
         return min(held) if held else None
@@ -188,6 +190,7 @@ class GaitSequence:
         self.walking_ = True
         self.interval_s_ = float(median(intervals.tolist()))
         self._last = run[-1]
+        self._closing = None
         self._height = float(median(c.height for c in run))
         earlier = [c for c in self._pending if c.index < run[0].index]
         lead = contacts.lead_in(earlier, run[0], self._cells(), self._height, self.rate_hz,
@@ -205,7 +208,12 @@ class GaitSequence:
         if interval < p.rhythm_low * rhythm:
             return [], False  # a bump inside the rhythm (e.g. push-off after heel strike)
         if interval < p.early * rhythm and cand.height < p.early_height * self._height:
-            return [], False  # early and small: the second bump of a slow step
+            # Early and small: the second bump of a slow step; or, not long before the next
+            # step is due, a walk's closing step (it comes early): held, it may end the bout.
+            if p.close_early < p.early and interval >= p.close_early * rhythm:
+                self._closing = cand
+                return [], True
+            return [], False
         strong = cand.height > max(p.rms_factor_walking * cand.rms, p.floor_ms2)
         turning = cand.yaw_dps is not None and abs(cand.yaw_dps) >= p.turn_yaw_dps
         clear = self._height >= p.faint_bout_ms2  # a faint bout: no benefit of the doubt
@@ -214,6 +222,7 @@ class GaitSequence:
             # The gyro says the wearer is turning: a gentle peak in reach of the rhythm is a
             # turning step (the hip hardly rises while the body pivots).
             self._last = cand
+            self._closing = None
             self._weak = []
             self._resume = None
             self._pending = []
@@ -222,6 +231,7 @@ class GaitSequence:
             self.interval_s_ = 0.75 * rhythm + 0.25 * interval
             self._height = 0.75 * self._height + 0.25 * cand.height
             self._last = cand
+            self._closing = None
             self._weak = []
             self._pending = []
             return [cand], False
@@ -235,6 +245,7 @@ class GaitSequence:
                     filled = contacts.fill_gap(weak, self._last, prev, self._cells(),
                                                self._height, p)
                     self._last = cand
+                    self._closing = None
                     self._weak = []
                     self._resume = None
                     self._pending = []
@@ -247,7 +258,7 @@ class GaitSequence:
     def _end_bout(self, before: Candidate | None = None) -> list[Candidate]:
         """Close the bout (where a new one starts at ``before``, if given): a gentle last step
         that keeps its rhythm is a step too. Held candidates after it may start the next bout."""
-        held = sorted(self._weak + ([self._resume] if self._resume else []),
+        held = sorted(self._weak + [c for c in (self._resume, self._closing) if c is not None],
                       key=lambda c: c.index)
         if before is not None:
             held = [c for c in held if c.index < before.index]
@@ -259,6 +270,7 @@ class GaitSequence:
         self.walking_ = False
         self._weak = []
         self._resume = None
+        self._closing = None
         return steps
 
     def _anchor(self) -> float:

@@ -62,6 +62,8 @@ class DetectorParams:
                                      # benefit of the doubt (no turning, resumed or last steps)
     rhythm_low: float = 0.4          # while walking: earlier than this x the rhythm is ignored
     early: float = 0.75              # ... earlier than this x the rhythm counts only if at least
+    close_early: float = 0.65        # (>= early: off) ... unless from this x the rhythm: held,
+                                     # it may still be the walk's closing step (trailing)
     early_height: float = 0.7        # this x the bout's typical peak (a push-off bump is smaller)
     rhythm_high: float = 1.7         # ... later than this x the rhythm is a break in rhythm;
     pause_s: float = 3.0             # a break shorter than this does not end the bout (a pause,
