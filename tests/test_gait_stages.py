@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from device.core import contacts
 from device.core.detector import StepDetector
@@ -315,6 +317,36 @@ def test_daily_life_steps_are_the_same_whatever_the_chunking() -> None:
     reference = detect(t, acc, gyro, chunk_s=1.0)
     for chunk_s in (0.1, 2.7, 1e6):
         np.testing.assert_allclose(detect(t, acc, gyro, chunk_s=chunk_s), reference, atol=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    n=st.integers(4, 10),
+    spm=st.floats(75.0, 125.0),
+    strength=st.sampled_from([0.45, 1.0, 2.2]),
+    fade=st.booleans(),
+    slow_first=st.booleans(),
+    sway=st.sampled_from([0.0, 0.9]),
+    chunk_s=st.floats(0.05, 4.0),
+)
+def test_short_walks_give_the_same_steps_whatever_the_chunking(
+        n: int, spm: float, strength: float, fade: bool, slow_first: bool, sway: float,
+        chunk_s: float) -> None:
+    # Every rule for a short walk (faint runs judged by their sway, a fading end, a slower
+    # first step, an early closing step) looks at the signal history: it must see the same
+    # history however the stream was cut.
+    period = 60.0 / spm
+    gaps = np.full(n - 1, period)
+    if slow_first:
+        gaps[0] *= 1.3
+    if fade:
+        gaps[-1] *= 0.7
+    steps = 3.0 + np.concatenate([[0.0], np.cumsum(gaps)])
+    amps = np.full(n, strength)
+    if fade:
+        amps[-2:] *= [0.3, 0.06]
+    t, acc, _ = hip(steps, amps, steps[-1] + 5.0, sway=sway)
+    np.testing.assert_allclose(detect(t, acc, chunk_s=chunk_s), detect(t, acc), atol=1e-9)
 
 
 def test_detector_memory_is_bounded() -> None:
