@@ -168,18 +168,22 @@ def test_the_history_holds_the_same_energies_whatever_the_chunking() -> None:
 
 
 # -- stage 3: gait sequence ----------------------------------------------------------------------
+def assert_a_walk_only_when_the_hip_sways(steps: np.ndarray, amps: np.ndarray) -> None:
+    """A run with less proof than four clear, regular steps: found step for step when the hip
+    sways like walking, not at all when the same rhythm only bounces up and down."""
+    t, acc, _ = hip(steps, amps, steps[-1] + 4.0, sway=0.9)
+    found = detect(t, acc)
+    assert found.size == steps.size
+    assert np.max(np.abs(found - steps)) < 0.1
+    t, acc, _ = hip(steps, amps, steps[-1] + 4.0)
+    assert detect(t, acc).size == 0
+
+
 def test_a_faint_short_walk_starts_a_bout_when_the_hip_sways_like_walking() -> None:
     # Five gentle steps (peaks below weak_ms2, a slow walker): walking moves the hip forwards
     # and sideways too, so four steps are proof enough; the same rhythm straight up and down
     # (a car's bounce) needs weak_bout_steps and is not counted.
-    steps = rhythm(3.0, 5, 80)
-    amps = np.full(5, 0.45)
-    t, acc, _ = hip(steps, amps, steps[-1] + 4.0, sway=0.9)
-    found = detect(t, acc)
-    assert found.size == 5
-    assert np.max(np.abs(found - steps)) < 0.1
-    t, acc, _ = hip(steps, amps, steps[-1] + 4.0)
-    assert detect(t, acc).size == 0
+    assert_a_walk_only_when_the_hip_sways(rhythm(3.0, 5, 80), np.full(5, 0.45))
 
 
 def test_step_similarity_tells_a_repeating_waveform_from_unlike_bumps() -> None:
@@ -266,13 +270,7 @@ def test_a_short_walk_whose_first_step_is_slower_counts() -> None:
     # Four steps; the first out of a standstill takes a third longer than the rest, so the
     # strides differ by 17 %: a walk if the hip sways like walking, not if it only bounces.
     steps = 3.0 + np.concatenate([[0.0], 0.8 + 0.6 * np.arange(3)])
-    amps = np.full(4, 2.0)
-    t, acc, _ = hip(steps, amps, steps[-1] + 4.0, sway=0.9)
-    found = detect(t, acc)
-    assert found.size == 4
-    assert np.max(np.abs(found - steps)) < 0.1
-    t, acc, _ = hip(steps, amps, steps[-1] + 4.0)
-    assert detect(t, acc).size == 0
+    assert_a_walk_only_when_the_hip_sways(steps, np.full(4, 2.0))
 
 
 def test_a_walks_closing_step_counts_though_it_comes_early() -> None:
