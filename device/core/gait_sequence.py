@@ -310,10 +310,8 @@ class GaitSequence:
         heights = [c.height for c in run]
         if max(heights) > p.height_spread * min(heights):
             return self._ending(run[:-1], run[-1])  # a short walk's end: its last step fades
-        if run[0].up is not None and run[-1].up is not None:
-            turn = min(float(run[0].up @ c.up) for c in run[1:])  # cosine of the largest turn
-            if turn < self._cos_turn:
-                return None
+        if not self._gravity_steady(run):
+            return None
         if self._step_similarity(run) < p.min_step_corr:
             return None
         return run
@@ -321,8 +319,8 @@ class GaitSequence:
     def _ending_run(self, gentle: Candidate) -> list[Candidate] | None:
         """A short walk's end: ``min_bout_steps - 1`` clear steps and then a gentle one in
         their rhythm (gait termination fades over the last two steps, so a walk of five steps
-        shows only three clear ones). Less proof than a full run, so it must also move the hip
-        the way walking does (:meth:`_walking_axes`)."""
+        shows only three clear ones). Less proof than a full run, so it must also move and
+        repeat the way walking does (:meth:`_walking_like`)."""
         p = self.params
         if len(self._pending) < p.min_bout_steps - 1:
             return None
@@ -349,10 +347,13 @@ class GaitSequence:
         if rhythm < p.min_bout_interval_s or not (
                 p.end_early * rhythm <= last <= p.trail_gap * rhythm):
             return None
-        if run[0].up is not None and run[-1].up is not None and min(
-                float(run[0].up @ c.up) for c in run[1:]) < self._cos_turn:
-            return None
-        return run if self._walking_like(run) else None
+        return run if self._gravity_steady(run) and self._walking_like(run) else None
+
+    def _gravity_steady(self, run: list[Candidate]) -> bool:
+        """Gravity turns less than max_turn_deg from the run's first step to any other."""
+        if run[0].up is None:
+            return True
+        return all(c.up is None or float(run[0].up @ c.up) >= self._cos_turn for c in run[1:])
 
     def _walking_like(self, run: list[Candidate]) -> bool:
         """More proof for a run with less of it (faint, a slow first step, a fading end): it
