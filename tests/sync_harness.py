@@ -14,7 +14,7 @@ from device.clock import DeviceClock
 from device.config import WearerConfig
 from device.store import MinuteRow, Store
 from device.sync import identity
-from device.sync.agent import SyncAgent
+from device.sync.agent import META_SECRET, SyncAgent
 from device.sync.protocol import Frame, FrameDecoder
 from device.sync.virtual_cable import PtyBridge
 from hostsync.link import DeviceLink, HostSession
@@ -24,6 +24,18 @@ BOOT = "boot-this"
 T0 = 1_764_547_200  # 2025-12-01 00:00 UTC
 MONO_NOW = 500_000.0
 LABEL = "Zelda Quux"
+
+
+def session_store(data: Path, secret: bytes) -> tuple[Store, DeviceClock]:
+    """A paired device's store (50 minutes, one trace file) and clock, for driving a
+    SyncSession in-process (fuzzers: no cable, no threads)."""
+    store = Store.in_dir(data)
+    store.set_config(WearerConfig(wearer_label=LABEL))
+    store.add_minutes(make_rows(50))
+    store.set_meta(META_SECRET, secret.hex())
+    (data / "traces").mkdir()
+    (data / "traces" / "t.csv").write_text("t,ax,ay,az\n")
+    return store, DeviceClock(store, monotonic=lambda: MONO_NOW, boot_id="boot-fuzz")
 
 
 def make_rows(n: int, *, first: int = 0, trusted: bool = True, boot: str = BOOT) -> list[MinuteRow]:

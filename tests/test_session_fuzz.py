@@ -15,15 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from device.clock import DeviceClock
-from device.config import WearerConfig
-from device.store import Store
 from device.sync import pairing
-from device.sync.agent import META_SECRET, SyncSession
+from device.sync.agent import SyncSession
 from device.sync.channel import SecureChannel, session_keys
 from device.sync.messages import REQUESTS
 from device.sync.protocol import OPEN_TYPES, PROTOCOL_VERSION, Frame, FrameDecoder, MsgType
-from tests.sync_harness import DEVICE_ID, LABEL, MONO_NOW, make_rows
+from tests.sync_harness import DEVICE_ID, session_store
 
 SECRET = b"s" * 32
 FIELDS = ["versions", "host", "host_msg", "proof", "host_nonce", "utc", "tz", "after", "limit",
@@ -82,13 +79,7 @@ class Tracebacks(logging.Handler):
 @pytest.fixture(scope="module")
 def parts(tmp_path_factory):
     data = tmp_path_factory.mktemp("fuzz") / "data"
-    store = Store.in_dir(data)
-    store.set_config(WearerConfig(wearer_label=LABEL))
-    store.add_minutes(make_rows(50))
-    store.set_meta(META_SECRET, SECRET.hex())
-    (data / "traces").mkdir()
-    (data / "traces" / "t.csv").write_text("t,ax,ay,az\n")
-    clock = DeviceClock(store, monotonic=lambda: MONO_NOW, boot_id="boot-fuzz")
+    store, clock = session_store(data, SECRET)
     handler = Tracebacks()
     logging.getLogger("device").addHandler(handler)
     yield store, clock, data, handler

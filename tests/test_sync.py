@@ -12,9 +12,8 @@ import serial
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from device.clock import DeviceClock
 from device.config import WearerConfig
-from device.store import MinuteRow, Store
+from device.store import MinuteRow
 from device.sync import pairing
 from device.sync.agent import META_SECRET, SyncSession
 from device.sync.protocol import (
@@ -40,6 +39,7 @@ from tests.sync_harness import (
     make_rows,
     pair,
     raw_exchange,
+    session_store,
     start_device,
     wait_meta,
 )
@@ -404,13 +404,7 @@ bodies = st.dictionaries(
 @pytest.fixture(scope="module")
 def session_parts(tmp_path_factory):
     data = tmp_path_factory.mktemp("fuzz") / "data"
-    store = Store.in_dir(data)
-    store.set_config(WearerConfig(wearer_label=LABEL))
-    store.add_minutes(make_rows(50))
-    store.set_meta(META_SECRET, (b"s" * 32).hex())
-    (data / "traces").mkdir()
-    (data / "traces" / "t.csv").write_text("t,ax,ay,az\n")
-    clock = DeviceClock(store, monotonic=lambda: MONO_NOW, boot_id="boot-fuzz")
+    store, clock = session_store(data, b"s" * 32)
     yield store, clock, data
     store.close()
 
