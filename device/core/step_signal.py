@@ -121,7 +121,6 @@ class StepSignal:
         mean = (csum[width:] - csum[:-width]) / width
         return mean, buf[self.lag : self.lag + len(mean)]
 
-
     @staticmethod
     def _yaw(gyro: np.ndarray, gravity: np.ndarray) -> np.ndarray:
         norm = np.sqrt(np.einsum("ij,ij->i", gravity, gravity))
