@@ -92,9 +92,13 @@ def trailing(
         if gap < p.fill_spacing * interval_cells:
             continue
         # Gait termination fades over two steps: after a gentle step, the closing one may
-        # barely show (a few hundredths of the typical peak at the lower back).
+        # barely show (a few hundredths of the typical peak at the lower back). So may a
+        # closing step after a clear one; that one is short and comes early (0.7-0.95 x the
+        # rhythm in the IPOL trials), where a filter's or a body's settling after an abrupt
+        # stop comes a full rhythm or more after the last step.
         floor = p.trail_height
-        if p.trail_fade_height > 0 and prev.height < p.trail_fade * height:
+        if p.trail_fade_height > 0 and (prev.height < p.trail_fade * height
+                                        or gap <= p.trail_close * interval_cells):
             floor = p.trail_fade_height
         if gap > p.trail_gap * interval_cells or c.height < floor * height:
             break

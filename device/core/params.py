@@ -87,3 +87,5 @@ class DetectorParams:
     trail_height: float = 0.1        # this x the typical peak, or when the step before it was
     trail_fade: float = 0.5          # gentler than this x the typical peak (termination fading)
     trail_fade_height: float = 0.03  # this x (0: off)
+    trail_close: float = 0.9         # ... or when it comes early (within this x the rhythm:
+                                     # the closing step is short, the feet only draw level)
