@@ -292,6 +292,56 @@ def test_a_walks_closing_step_counts_though_it_comes_early() -> None:
     assert len(steps_with(13.5)) == 8
 
 
+def walk_then(later: np.ndarray, tilt_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(t, acc): a walk of ten clear steps, then 8 s standing, then clear steps at ``later`` (s
+    after the walk's start) with the hip turned ``tilt_deg`` away from how it stood walking."""
+    first = rhythm(3.0, 10, 100)
+    steps = np.concatenate((first, later))
+    t, acc, _ = hip(first, np.full(first.size, 2.0), later[0] - 1.0, sway=0.9)
+    t2, acc2, _ = hip(later - later[0] + 1.0, np.full(later.size, 2.0), later[-1] - later[0]
+                      + 5.0, sway=0.9, seed=1)
+    a = np.radians(tilt_deg)
+    turn = np.array([[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]])
+    t = np.concatenate((t, t2 + later[0] - 1.0))
+    assert np.all(np.diff(t) > 0) and steps.size == first.size + later.size
+    return t, np.concatenate((acc, acc2 @ turn.T))
+
+
+def test_three_steps_after_a_walk_are_a_walk_of_their_own() -> None:
+    # A wearer who walked earlier gets up and takes three steps: a whole walk (a kettle, a
+    # door), counted once nothing follows them, when the hip stands as it did while walking.
+    later = rhythm(17.0, 3, 100)
+    t, acc = walk_then(later)
+    found = detect(t, acc)
+    assert found.size == 13
+    assert np.max(np.abs(found[-3:] - later)) < 0.1
+    # The same three steps alone: nothing yet says how this wearer stands when walking.
+    t, acc, _ = hip(later, np.full(3, 2.0), later[-1] + 4.0, sway=0.9)
+    assert detect(t, acc).size == 0
+    # Off: the short walk waits for a fourth step as every other bout does.
+    t, acc = walk_then(later)
+    pipe = StepPipeline(params=replace(P, short_walk_steps=0))
+    assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size == 10
+
+
+def test_three_steps_lying_bent_or_brisk_are_no_short_walk() -> None:
+    later = rhythm(17.0, 3, 100)
+    for tilt in (45.0, 90.0):  # bent over, lying: not how this wearer walks
+        t, acc = walk_then(later, tilt_deg=tilt)
+        assert detect(t, acc).size == 10
+    brisk = rhythm(17.0, 3, 140)  # faster than a walk out of a standstill
+    t, acc = walk_then(brisk)
+    assert detect(t, acc).size == 10
+
+
+def test_three_steps_after_a_walk_are_the_same_whatever_the_chunking() -> None:
+    t, acc = walk_then(rhythm(17.0, 3, 100))
+    reference = detect(t, acc)
+    assert reference.size == 13
+    for chunk_s in (0.1, 0.7, 2.9, 1e6):
+        np.testing.assert_allclose(detect(t, acc, chunk_s=chunk_s), reference, atol=1e-9)
+
+
 def test_three_bumps_and_a_gentle_one_straight_up_and_down_are_no_walk() -> None:
     # The same rhythm without the hip's sway (a bounce, not a walk) needs a full run.
     steps = rhythm(3.0, 5, 100)

@@ -14,6 +14,9 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
   twice as many steps), a run whose first stride is slower (the first step out of a
   standstill), and a short walk's end, which shows fewer clear steps because termination fades
   over the last two (``min_bout_steps - 1`` clear steps and a gentle one in their rhythm).
+  A walk of only ``short_walk_steps`` clear steps, with nothing after them, counts too when the
+  wearer stands as they do when walking (gravity within ``short_walk_tilt`` of where it pointed
+  during their last bout), at a pace a walk out of a standstill keeps (``_short_walk``).
 * **Inside.** Each candidate whose interval fits the bout's rhythm counts (an early, small bump
   is the second bump of a slow step, not a step). A break in rhythm does not end the bout: after
   a pause or a turn shorter than ``pause_s``, two clear steps in rhythm carry it on, and the gentle
@@ -97,6 +100,7 @@ class GaitSequence:
         self._min_step_cells = params.min_step_s * self.rate_hz
         self._cos_turn = float(np.cos(np.radians(params.max_turn_deg)))
         self.steps_: list[Candidate] = []
+        self._upright: np.ndarray | None = None  # gravity's direction in this wearer's last bout
         self.reset()
 
     def reset(self) -> None:
@@ -137,16 +141,15 @@ class GaitSequence:
         if final:
             if self.walking_:
                 out += self._end_bout()
-            self._pending = []
+            out += self._let_go()
         elif self._pending:
             # Candidates that no later candidate can join in a run (nor lead into one) are let
             # go, so that a few bumps before a long standstill do not hold the minutes open.
-            reach = max(self.params.max_step_s, self.params.lead_in_s) * self.rate_hz
             future = processed_until - 2
             if held_by_picker is not None:
                 future = min(future, held_by_picker)
-            if future - self._pending[-1].index > reach:
-                self._pending = []
+            if future - self._pending[-1].index > self._reach():
+                out += self._let_go()
         self.steps_ = out
         return self
 
@@ -154,6 +157,8 @@ class GaitSequence:
     def _accept(self, cand: Candidate) -> list[Candidate]:
         p = self.params
         steps: list[Candidate] = []
+        if self._pending and cand.index - self._pending[-1].index > self._reach():
+            steps += self._let_go()  # as update() does when the stream is cut between the two
         if self.walking_ and self._last is not None:
             interval = (cand.index - self._last.index) / self.rate_hz
             if cand.index - self._anchor() > p.pause_s * self.rate_hz or self._turned(
@@ -184,8 +189,57 @@ class GaitSequence:
         self._pending = [c for c in self._pending if c.index >= horizon]
         return self._regular_tail()
 
+    def _reach(self) -> float:
+        """How far (grid cells) a held candidate may lie from the next one of its run."""
+        return max(self.params.max_step_s, self.params.lead_in_s) * self.rate_hz
+
+    def _let_go(self) -> list[Candidate]:
+        """Forget the held candidates, counting them when they were a whole short walk."""
+        held, steps = self._pending, []
+        self._pending = []
+        if self.walking_:
+            return steps
+        for end in (len(held), len(held) - 1):  # the last may be the walk's fading end
+            run = self._short_walk(held[:end])
+            if run is not None:
+                iv = float(np.mean(np.diff([c.index for c in run])))
+                height = float(median(c.height for c in run))
+                steps = contacts.lead_in(held[: end - len(run)], run[0], iv, height,
+                                         self.rate_hz, self.params)
+                return steps + run + contacts.trailing(held[end:], run[-1], iv, height,
+                                                        self.params)
+        return steps
+
+    def _short_walk(self, held: list[Candidate]) -> list[Candidate] | None:
+        """The last ``short_walk_steps`` held candidates if they were a whole walk: clear, alike
+        in height and rhythm (``end_regularity``), at most ``short_walk_spm`` (a walk of three
+        steps out of a standstill is not brisk), moving and repeating like walking, gravity
+        steady and where it was in this wearer's last bout (upright: not lying, not bent)."""
+        p = self.params
+        n = p.short_walk_steps
+        if n <= 0 or len(held) < n or self._upright is None:
+            return None
+        run = held[-n:]
+        heights = [c.height for c in run]
+        if median(heights) < p.weak_ms2 or max(heights) > p.height_spread * min(heights):
+            return None
+        iv = np.diff([c.index for c in run]) / self.rate_hz
+        if iv.min() < p.min_step_s or iv.max() > min(p.max_step_s, p.end_regularity * iv.min()):
+            return None
+        if float(iv.mean()) < 60.0 / p.short_walk_spm:
+            return None
+        cos_tilt = float(np.cos(np.radians(p.short_walk_tilt)))
+        if any(c.up is None or float(c.up @ self._upright) < cos_tilt for c in run):
+            return None
+        return run if self._gravity_steady(run) and self._walking_like(run) else None
+
     def _start_bout(self, run: list[Candidate]) -> list[Candidate]:
-        """A run that looks like walking starts a bout: count it and its gentle first step."""
+        """A run that looks like walking starts a bout: count it and its gentle first step.
+        Where gravity points meanwhile is how this wearer stands when walking."""
+        ups = [c.up for c in run if c.up is not None]
+        if ups:
+            mean = np.mean(ups, axis=0)
+            self._upright = mean / max(float(np.linalg.norm(mean)), 1e-9)
         intervals = np.diff([c.index for c in run]) / self.rate_hz
         self.walking_ = True
         self.interval_s_ = float(median(intervals.tolist()))

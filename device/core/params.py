@@ -45,6 +45,11 @@ class DetectorParams:
     end_early: float = 0.6           # gentle one's from this x their mean to trail_gap x
     proof_corr: float = 0.6          # a run confirmed on less proof (faint, or a walk's end)
                                      # must look alike at least this much (step similarity)
+    short_walk_steps: int = 3        # (0: off) this many clear steps alike, moving like
+                                     # walking, with nothing after them are a whole walk at
+    short_walk_spm: float = 133.0    # most this pace (out of a standstill, not brisk), with
+    short_walk_tilt: float = 20.0    # gravity within this (deg) of where it was in the last
+                                     # bout (the wearer upright, as when walking)
     regularity: float = 1.8          # max/min interval allowed when confirming a bout
     stride_regularity: float = 1.15  # max/min of two-step (stride) times when confirming, or
     onset_stride_regularity: float = 1.25  # this for a run that moves and repeats like walking

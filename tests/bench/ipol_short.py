@@ -70,3 +70,20 @@ def short_walk(trace: Trace, truth: np.ndarray, k: int, m: int) -> tuple[Trace, 
     shift = t[ib] - t[ia]
     steps = np.concatenate([truth[:k], truth[n - m :] - shift])
     return walk, steps
+
+
+def after_walk(trial: Trace, walk: Trace, gap_s: float = 20.0) -> tuple[Trace, float]:
+    """The walk as the same wearer makes it later: the whole trial first, then ``gap_s`` with no
+    samples (a new segment), then the walk. A device worn all day has seen its wearer walk before
+    a short walk, and the detector keeps what it learnt then (how the wearer stands when walking).
+
+    Returns the joined trace and the shift added to the walk's clock (subtract it from a step
+    time later than ``trial.t[-1] + gap_s / 2`` to put it on the walk's clock).
+    """
+    shift = float(trial.t[-1] + gap_s - walk.t[0])
+    gyro = None
+    if trial.gyro is not None and walk.gyro is not None:
+        gyro = np.concatenate([trial.gyro, walk.gyro])
+    joined = Trace(t=np.concatenate([trial.t, walk.t + shift]),
+                   acc=np.concatenate([trial.acc, walk.acc]), gyro=gyro)
+    return joined, shift
