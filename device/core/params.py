@@ -79,9 +79,10 @@ class DetectorParams:
     lead_in_steps: int = 1           # when a bout confirms, up to this many earlier candidates
     lead_in_s: float = 2.0           # (each within this of the next, and at least this x the
     lead_in_height: float = 0.2      # bout's typical peak) are its first steps
-    lead_in_gap: float = 0.75        # ... and earlier than this x the rhythm before the next
+    lead_in_gap: float = 0.85        # ... and earlier than this x the rhythm before the next
     lead_in_early_height: float = 0.35  # only if at least this x the typical peak (a weight
-                                        # shift precedes gait initiation by ~0.7 x the rhythm)
+                                        # shift precedes gait initiation by 0.7-0.85 x the
+                                        # rhythm)
     fill_height: float = 0.07        # inside a bout, a gentler peak of at least this x the
     fill_spacing: float = 0.6        # typical one, this x the rhythm from its neighbours, is a
                                      # step where the rhythm left room for one (a turn)
