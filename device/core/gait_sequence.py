@@ -202,11 +202,11 @@ class GaitSequence:
         for end in (len(held), len(held) - 1):  # the last may be the walk's fading end
             run = self._short_walk(held[:end])
             if run is not None:
-                iv = float(np.mean(np.diff([c.index for c in run])))
+                cells = float(np.mean(np.diff([c.index for c in run])))  # its rhythm
                 height = float(median(c.height for c in run))
-                steps = contacts.lead_in(held[: end - len(run)], run[0], iv, height,
+                steps = contacts.lead_in(held[: end - len(run)], run[0], cells, height,
                                          self.rate_hz, self.params)
-                return steps + run + contacts.trailing(held[end:], run[-1], iv, height,
+                return steps + run + contacts.trailing(held[end:], run[-1], cells, height,
                                                         self.params)
         return steps
 
