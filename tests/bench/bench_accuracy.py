@@ -176,19 +176,20 @@ def resampled(trace: Trace, rate: float, rng: np.random.Generator) -> Trace:
     return Trace(t=grid, acc=acc @ random_rotation(rng).T)
 
 
-def load(job: Job) -> tuple[Trace, np.ndarray]:
-    """The trace a job scores and its truth on the trace's clock (s from the first sample)."""
+def load(job: Job) -> tuple[Trace, np.ndarray, Trace]:
+    """The trace a job scores, its truth on the trace's clock (s from the first sample), and
+    the recording it was made from (the same trace for a file job)."""
     stem = Path(job.path)
-    trace = read_trace(stem.with_name(stem.name + ".csv.gz"))
+    trace = source = read_trace(stem.with_name(stem.name + ".csv.gz"))
     truth = read_truth(stem.with_name(stem.name + ".steps.csv")) - trace.t[0]
     if job.kind == "resampled":
         trace = resampled(trace, job.rate_hz, np.random.default_rng(list(job.seed)))
         truth = truth[truth <= trace.t[-1]]
     if job.kind == "ipolshort":
         k, m = job.seed
-        trace = Trace(t=trace.t - trace.t[0], acc=trace.acc, gyro=trace.gyro)
-        trace, truth = ipol_short.short_walk(trace, truth, k, m)
-    return trace, truth
+        source = Trace(t=trace.t - trace.t[0], acc=trace.acc, gyro=trace.gyro)
+        trace, truth = ipol_short.short_walk(source, truth, k, m)
+    return trace, truth, source
 
 
 def score(job: Job, trace: Trace, truth: np.ndarray) -> Result:
@@ -218,13 +219,11 @@ def run_job(job: Job) -> Result:
         result = score(job, day.trace, day.steps)
         result.bout_id = day.bout_id
         return result
-    trace, truth = load(job)
+    trace, truth, trial = load(job)
     result = score(job, trace, truth)
     if job.table == "ipol":
         result.at_rest = truth_check.steps_at_rest(trace, truth + trace.t[0])
     if job.kind == "ipolshort":
-        trial = read_trace(Path(job.path).with_name(Path(job.path).name + ".csv.gz"))
-        trial = Trace(t=trial.t - trial.t[0], acc=trial.acc, gyro=trial.gyro)
         joined, shift = ipol_short.after_walk(trial, trace)
         steps = np.asarray(replay(joined).step_times_s, dtype=float)
         steps = steps[steps > trial.t[-1] + 10.0] - shift
