@@ -324,6 +324,18 @@ def test_three_steps_after_a_walk_are_a_walk_of_their_own() -> None:
     assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size == 10
 
 
+def test_a_short_walk_ending_in_a_jolt_counts_its_steps_but_not_the_jolt() -> None:
+    # Three steps to a chair, then dropping into it: a jolt in the walk's rhythm, far stronger
+    # than a step (so no run of four). The three steps count; the jolt is no closing step.
+    later = rhythm(17.0, 4, 100)
+    t, acc = walk_then(later[:3])
+    jolt = 5.0 * np.exp(-0.5 * ((t - later[-1]) / 0.072) ** 2)
+    acc += jolt[:, None] * UP[None, :]
+    found = detect(t, acc)
+    assert found.size == 13
+    assert np.max(np.abs(found[-3:] - later[:3])) < 0.1
+
+
 def test_three_steps_lying_bent_or_brisk_are_no_short_walk() -> None:
     later = rhythm(17.0, 3, 100)
     for tilt in (45.0, 90.0):  # bent over, lying: not how this wearer walks

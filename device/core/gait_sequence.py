@@ -201,13 +201,16 @@ class GaitSequence:
             return steps
         for end in (len(held), len(held) - 1):  # the last may be the walk's fading end
             run = self._short_walk(held[:end])
-            if run is not None:
-                cells = float(np.mean(np.diff([c.index for c in run])))  # its rhythm
-                height = float(median(c.height for c in run))
-                steps = contacts.lead_in(held[: end - len(run)], run[0], cells, height,
-                                         self.rate_hz, self.params)
-                return steps + run + contacts.trailing(held[end:], run[-1], cells, height,
-                                                        self.params)
+            if run is None:
+                continue
+            cells = float(np.mean(np.diff([c.index for c in run])))  # its rhythm
+            height = float(median(c.height for c in run))
+            steps = contacts.lead_in(held[: end - len(run)], run[0], cells, height,
+                                     self.rate_hz, self.params)
+            after = held[end:]
+            if after and after[0].height >= min(c.height for c in run):
+                after = []  # not the walk's fading end: a jolt (sitting down, a door)
+            return steps + run + contacts.trailing(after, run[-1], cells, height, self.params)
         return steps
 
     def _short_walk(self, held: list[Candidate]) -> list[Candidate] | None:
