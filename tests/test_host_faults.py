@@ -7,7 +7,6 @@ full disk resumes exactly once the space is back.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import stat
@@ -24,15 +23,12 @@ import hostsync.dbfile
 from hostsync.cli import main
 from hostsync.db import HostDB, HostDBError
 from hostsync.dbfile import describe
+from tests.damage import overwrite_pages, sha
 from tests.sync_harness import DEVICE_ID, make_rows
 from tests.test_hostsync_cli import cli, device, paired_cli  # noqa: F401 - fixtures
 from tests.unprivileged import as_unprivileged
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def one_line(err: str) -> str:
@@ -87,11 +83,7 @@ def test_a_file_that_is_not_a_database_is_one_line_and_untouched(tmp_path, capsy
 def test_damaged_pages_are_one_line_and_untouched(tmp_path, capsys):
     db = tmp_path / "hostsync.sqlite3"
     host_db_with_rows(db)
-    data = bytearray(db.read_bytes())
-    page = 4096
-    assert len(data) > 12 * page
-    data[4 * page: 9 * page] = os.urandom(5 * page)
-    db.write_bytes(bytes(data))
+    overwrite_pages(db, 4, 5)
     before = sha(db)
     for command in (["export"], ["report", "--out", str(tmp_path / "r")], ["devices"]):
         code = main(["--db", str(db), *command])

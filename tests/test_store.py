@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import random
 import sqlite3
@@ -20,6 +19,7 @@ import device.store as store_mod
 from device.config import ConfigError, PlanWeek, WearerConfig
 from device.core.progress import week_progress, week_start_for
 from device.store import MIGRATIONS, SCHEMA_VERSION, MinuteRow, Store, StoreError, StoreFull
+from tests.damage import overwrite_pages, sha
 
 REPO = Path(__file__).resolve().parents[1]
 T0 = 1_772_409_600  # 2026-03-02 00:00 UTC, a Monday
@@ -38,10 +38,6 @@ def row(i: int, *, boot: str = "boot-a", trusted: bool = True, steps: int = 110,
     )
     fields.update(kw)
     return MinuteRow(**fields)
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
@@ -140,11 +136,7 @@ def test_corrupt_database_is_refused_and_left_untouched(tmp_path):
     path = tmp_path / "dev.sqlite3"
     with Store(path) as s:
         s.add_minutes([row(i) for i in range(3000)])
-    data = bytearray(path.read_bytes())
-    page = 4096
-    assert len(data) > 6 * page
-    data[3 * page : 5 * page] = os.urandom(2 * page)
-    path.write_bytes(bytes(data))
+    overwrite_pages(path, 3, 2)
     before = sha(path)
     with pytest.raises(StoreError) as err:
         Store(path)
