@@ -245,6 +245,36 @@ def test_the_gyroscope_finds_the_faintest_turning_steps() -> None:
     np.testing.assert_allclose(detect(t, acc, gyro, chunk_s=7.3), with_gyro, atol=1e-9)
 
 
+def test_while_turning_the_steps_are_the_peaks_in_rhythm_not_the_strongest() -> None:
+    # Eight clear steps 30 cells apart, then a turn (the gyro says 60 deg/s): faint turning
+    # steps 33 cells apart and, 24 cells after each, a stronger bump of the pivoting body; then
+    # clear steps again. Counted as they came, the first peak far enough from the last step
+    # would be a bump, and the next step too close to it; held until walking goes on out of
+    # the turn, the chain in rhythm is the steps.
+    def turning(index: float, height: float) -> Candidate:
+        return Candidate(index=index, height=height, yaw_dps=60.0)
+
+    walk = [cand(100.0 + 30.0 * i, 2.0) for i in range(8)]
+    turn_steps = [turning(310.0 + 33.0 * i, 0.3) for i in range(1, 4)]
+    bumps = [turning(c.index + 24.0, 0.8) for c in turn_steps]
+    after = [cand(310.0 + 33.0 * 4 + 30.0 * i, 2.0) for i in range(4)]
+    seq = GaitSequence(50.0, P, SignalHistory(800))
+    held = sorted([*turn_steps, *bumps], key=lambda c: c.index)
+    found = seq.update([*walk, *held, *after], 900, None).steps_
+    found += seq.update([], 900, None, final=True).steps_
+    assert [c.index for c in found] == [c.index for c in [*walk, *turn_steps, *after]]
+
+
+def test_turn_steps_keep_the_chain_closest_to_an_even_rhythm() -> None:
+    before, after = cand(0.0, 2.0), cand(99.0, 2.0)          # rhythm 33 cells (1.1 x 30)
+    held = [cand(21.0, 0.9), cand(33.0, 0.2), cand(52.0, 0.8), cand(66.0, 0.2)]
+    assert [c.index for c in contacts.turn_steps(held, before, after, 33.0, P)] == [33.0, 66.0]
+    # No room for a step between the two: none.
+    assert contacts.turn_steps([cand(20.0, 0.9)], before, cand(40.0, 2.0), 33.0, P) == []
+    # Counted as they come, the first far enough from the last step wins.
+    assert [c.index for c in contacts.in_rhythm(held, before, 30.0, P)] == [21.0, 52.0]
+
+
 def test_gentle_first_and_last_steps_of_a_bout_count() -> None:
     steps = rhythm(3.0, 8, 100)
     amps = np.full(8, 2.0)

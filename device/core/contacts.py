@@ -11,6 +11,11 @@ the bout's rhythm (typical interval) and strength (typical peak height):
 * :func:`fill_gap` - in a gap the rhythm left room for (a turn, a hesitation), the strongest
   gentle candidates, spaced like steps, as many as the rhythm has room for, chained in rhythm to
   the steps on either side (a lone bump in a standstill is not a step);
+* :func:`turn_steps` - the peaks held while the wearer turned (a gyro says so): the chain of
+  them closest to an even rhythm from the last step before the turn to the first one after it,
+  since while the body pivots the hip's peaks are no guide to which of them are steps;
+* :func:`in_rhythm` - the same when a turn has no end yet (a long curve, the bout ending):
+  each candidate far enough from the previous step, in order;
 * :func:`trailing` - after the bout's last clear step, gentle candidates that keep its rhythm
   (after a step that was already fading, the faint closing step of gait termination too).
 
@@ -76,6 +81,47 @@ def fill_gap(
         linked.add(id(c))
         nxt = c
     return [c for c in chosen if id(c) in linked]
+
+
+def turn_steps(
+    held: Sequence[Candidate], before: Candidate, after: Candidate, interval_cells: float,
+    p: DetectorParams,
+) -> list[Candidate]:
+    """Of the candidates between ``before`` and ``after``, those whose chain from one to the
+    other keeps closest to ``interval_cells`` (least sum of squared relative deviations; none
+    closer than ``rhythm_low`` x it). Dynamic programming over a turn's few candidates."""
+    points = [before, *(c for c in held if before.index < c.index < after.index), after]
+    cost = [0.0] + [float("inf")] * (len(points) - 1)
+    back = [-1] * len(points)
+    for j in range(1, len(points)):
+        for i in range(j):
+            gap = points[j].index - points[i].index
+            if gap < p.rhythm_low * interval_cells or cost[i] == float("inf"):
+                continue
+            c = cost[i] + (gap / interval_cells - 1.0) ** 2
+            if c < cost[j]:
+                cost[j], back[j] = c, i
+    chain: list[Candidate] = []
+    j = back[-1]
+    while j > 0:
+        chain.append(points[j])
+        j = back[j]
+    return chain[::-1]
+
+
+def in_rhythm(
+    held: Sequence[Candidate], before: Candidate, interval_cells: float, p: DetectorParams,
+) -> list[Candidate]:
+    """Candidates after ``before``, in order, each at least ``fill_spacing`` x the rhythm after
+    the previous step."""
+    steps: list[Candidate] = []
+    prev = before
+    for c in held:
+        if c.index - prev.index < p.fill_spacing * interval_cells:
+            continue
+        steps.append(c)
+        prev = c
+    return steps
 
 
 def trailing(

@@ -20,7 +20,9 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
 * **Inside.** Each candidate whose interval fits the bout's rhythm counts (an early, small bump
   is the second bump of a slow step, not a step). A break in rhythm does not end the bout: after
   a pause or a turn shorter than ``pause_s``, two clear steps in rhythm carry it on, and the gentle
-  turning steps held meanwhile fill the gap (``contacts.fill_gap``).
+  turning steps held meanwhile fill the gap (``contacts.fill_gap``). With a gyroscope, the peaks
+  while the wearer turns are held until the first clear step out of the turn, and the chain of
+  them closest to an even rhythm are the turn's steps (``contacts.turn_steps``).
 * **End.** No clear step for ``pause_s``, or gravity turning away (sat down, took it off), ends
   the bout; a gentle last step that keeps the rhythm still counts (``contacts.trailing``).
 
@@ -109,6 +111,7 @@ class GaitSequence:
         self._weak: list[Candidate] = []      # walking: candidates since the last step, held
         self._resume: Candidate | None = None  # a clear step after a pause, awaiting a second
         self._closing: Candidate | None = None  # an early, small peak that may close the bout
+        self._turn: list[Candidate] = []      # peaks since the last step while turning (gyro)
         self._last: Candidate | None = None
         self.walking_ = False
         self.interval_s_ = 0.0
@@ -116,7 +119,7 @@ class GaitSequence:
 
     @property
     def held_index_(self) -> float | None:
-        held = [c.index for c in self._pending + self._weak]
+        held = [c.index for c in self._pending + self._weak + self._turn]
         if self._closing is not None:
             held.append(self._closing.index)
         if self._resume is not None:
@@ -262,6 +265,10 @@ class GaitSequence:
         and whether it is held (it may still become a step) rather than dismissed as a bump."""
         p = self.params
         rhythm = self.interval_s_
+        turning = cand.yaw_dps is not None and abs(cand.yaw_dps) >= p.turn_yaw_dps
+        clear = self._height >= p.faint_bout_ms2  # a faint bout: no benefit of the doubt
+        if clear and (turning or self._turn):
+            return self._turning(cand, turning), False
         if interval < p.rhythm_low * rhythm:
             return [], False  # a bump inside the rhythm (e.g. push-off after heel strike)
         if interval < p.early * rhythm and cand.height < p.early_height * self._height:
@@ -272,18 +279,6 @@ class GaitSequence:
                 return [], True
             return [], False
         strong = cand.height > max(p.rms_factor_walking * cand.rms, p.floor_ms2)
-        turning = cand.yaw_dps is not None and abs(cand.yaw_dps) >= p.turn_yaw_dps
-        clear = self._height >= p.faint_bout_ms2  # a faint bout: no benefit of the doubt
-        if (clear and turning and interval >= p.fill_spacing * rhythm
-                and cand.height >= p.fill_height * self._height):
-            # The gyro says the wearer is turning: a gentle peak in reach of the rhythm is a
-            # turning step (the hip hardly rises while the body pivots).
-            self._last = cand
-            self._closing = None
-            self._weak = []
-            self._resume = None
-            self._pending = []
-            return [cand], False
         if strong and interval <= min(p.rhythm_high * rhythm, p.max_step_s):
             self.interval_s_ = 0.75 * rhythm + 0.25 * interval
             self._height = 0.75 * self._height + 0.25 * cand.height
@@ -301,16 +296,43 @@ class GaitSequence:
                     weak = [c for c in self._weak if c.index < prev.index]
                     filled = contacts.fill_gap(weak, self._last, prev, self._cells(),
                                                self._height, p)
-                    self._last = cand
-                    self._closing = None
-                    self._weak = []
-                    self._resume = None
-                    self._pending = []
-                    return [*filled, prev, cand], False
+                    return self._counted([*filled, prev, cand]), False
                 self._weak.append(prev)
             return [], True
         self._weak.append(cand)
         return [], True
+
+    def _turning(self, cand: Candidate, turning: bool) -> list[Candidate]:
+        """The gyro says the wearer turns (or did since the last step): while the body pivots
+        the hip hardly rises and its peaks are no guide to where the feet land, so they are
+        held; the first clear step out of the turn decides which were steps, by the rhythm
+        (``contacts.turn_steps``, the rhythm ``turn_slower`` x longer). A turn held longer than
+        ``turn_hold_s`` (walking a curve) is counted as it goes (``contacts.in_rhythm``)."""
+        p = self.params
+        assert self._last is not None
+        cells = self._cells()
+        strong = cand.height > max(p.rms_factor_walking * cand.rms, p.floor_ms2)
+        if not turning and strong and cand.height >= p.resume_height * self._height:
+            steps = contacts.turn_steps(self._turn, self._last, cand, p.turn_slower * cells, p)
+            self._turn = []
+            return self._counted([*steps, cand])
+        if cand.height >= p.fill_height * self._height:
+            self._turn.append(cand)
+        if cand.index - self._last.index <= p.turn_hold_s * self.rate_hz:
+            return []
+        steps = contacts.in_rhythm(self._turn, self._last, cells, p)
+        self._turn = [c for c in self._turn if steps and c.index > steps[-1].index]
+        return self._counted(steps) if steps else []
+
+    def _counted(self, steps: list[Candidate]) -> list[Candidate]:
+        """Steps counted after a break in rhythm: the last is where the bout goes on from, and
+        nothing held before it can be a step any more."""
+        self._last = steps[-1]
+        self._closing = None
+        self._weak = []
+        self._resume = None
+        self._pending = []
+        return steps
 
     def _end_bout(self, before: Candidate | None = None) -> list[Candidate]:
         """Close the bout (where a new one starts at ``before``, if given): a gentle last step
@@ -320,8 +342,17 @@ class GaitSequence:
         if before is not None:
             held = [c for c in held if c.index < before.index]
         steps: list[Candidate] = []
+        if self._turn and self._last is not None:
+            # The bout ends while turning: its turning steps as they keep the rhythm.
+            turn = [c for c in self._turn if before is None or c.index < before.index]
+            steps = contacts.in_rhythm(turn, self._last, self._cells(), self.params)
+            if steps:
+                self._last = steps[-1]
+                held = [c for c in held if c.index > self._last.index]
+        self._turn = []
         if self._last is not None and self._height >= self.params.faint_bout_ms2:
-            steps = contacts.trailing(held, self._last, self._cells(), self._height, self.params)
+            steps += contacts.trailing(held, self._last, self._cells(), self._height,
+                                       self.params)
         if steps:
             self._pending = [c for c in self._pending if c.index > steps[-1].index]
         self.walking_ = False
@@ -331,8 +362,11 @@ class GaitSequence:
         return steps
 
     def _anchor(self) -> float:
-        """Where the current pause is measured from: the last step, or a step resuming after it."""
+        """Where the current pause is measured from: the last step, a step resuming after it, or
+        the last peak held while turning (a turn is no pause)."""
         assert self._last is not None
+        if self._turn:
+            return self._turn[-1].index
         return self._resume.index if self._resume is not None else self._last.index
 
     def _cells(self) -> float:

@@ -87,7 +87,10 @@ class DetectorParams:
     fill_spacing: float = 0.6        # typical one, this x the rhythm from its neighbours, is a
                                      # step where the rhythm left room for one (a turn)
     turn_yaw_dps: float = 25.0       # with a gyro: turning at least this fast about gravity,
-                                     # a gentle peak in rhythm is a turning step
+                                     # the peaks are held until the first clear step out of
+    turn_slower: float = 1.1         # the turn; those whose chain keeps closest to this x the
+                                     # rhythm are its steps (turning steps are slower); a turn
+    turn_hold_s: float = 2.5         # held longer than this (a curve) counts as it goes
     trail_steps: int = 1             # at most this many gentle steps trail a bout's end, each
     trail_gap: float = 1.25          # within this x the rhythm (gait termination) and at least
     trail_height: float = 0.1        # this x the typical peak, or when the step before it was
