@@ -265,6 +265,28 @@ def test_while_turning_the_steps_are_the_peaks_in_rhythm_not_the_strongest() -> 
     assert [c.index for c in found] == [c.index for c in [*walk, *turn_steps, *after]]
 
 
+def test_walking_a_curve_counts_every_step_as_it_goes() -> None:
+    # Round a room or a slalom: turning all the time (the gyro never drops below the turning
+    # rate). The held peaks are counted every turn_hold_s, not at the end, and none is lost.
+    steps = rhythm(3.0, 40, 100)
+    amps = np.full(40, 2.0)
+    amps[10:30] = 1.2
+    t, acc, gyro = hip(steps, amps, steps[-1] + 4.0, yaw=(steps[8], steps[-1] + 1.0, 40.0))
+    pipe = StepPipeline()
+    found, latest = [], []
+    for i in range(0, t.size, 100):
+        found.append(pipe.feed(t[i : i + 100], acc[i : i + 100], gyro[i : i + 100]).step_times_s)
+        if t[i] > steps[25]:
+            latest.append(max((float(f.max()) for f in found if f.size), default=0.0))
+    found.append(pipe.finish().step_times_s)
+    everything = np.concatenate(found)
+    assert everything.size == 40
+    assert np.max(np.abs(everything - steps)) < 0.1
+    # While still turning, the counted steps keep up with the walk (the pipeline works on
+    # 5 s of samples at a time, and a turn is held at most turn_hold_s).
+    assert latest[0] > steps[25] - 8.0
+
+
 def test_turn_steps_keep_the_chain_closest_to_an_even_rhythm() -> None:
     before, after = cand(0.0, 2.0), cand(99.0, 2.0)          # rhythm 33 cells (1.1 x 30)
     held = [cand(21.0, 0.9), cand(33.0, 0.2), cand(52.0, 0.8), cand(66.0, 0.2)]

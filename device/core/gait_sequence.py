@@ -265,7 +265,7 @@ class GaitSequence:
         and whether it is held (it may still become a step) rather than dismissed as a bump."""
         p = self.params
         rhythm = self.interval_s_
-        turning = cand.yaw_dps is not None and abs(cand.yaw_dps) >= p.turn_yaw_dps
+        turning = self._is_turning(cand)
         clear = self._height >= p.faint_bout_ms2  # a faint bout: no benefit of the doubt
         if clear and (turning or self._turn):
             return self._turning(cand, turning), False
@@ -318,11 +318,17 @@ class GaitSequence:
             return self._counted([*steps, cand])
         if cand.height >= p.fill_height * self._height:
             self._turn.append(cand)
+        else:
+            self._weak.append(cand)  # too faint for a turning step: maybe the walk's last
         if cand.index - self._last.index <= p.turn_hold_s * self.rate_hz:
             return []
-        steps = contacts.in_rhythm(self._turn, self._last, cells, p)
+        steps = contacts.in_rhythm([c for c in self._turn if self._is_turning(c)], self._last,
+                                   cells, p)
         self._turn = [c for c in self._turn if steps and c.index > steps[-1].index]
         return self._counted(steps) if steps else []
+
+    def _is_turning(self, cand: Candidate) -> bool:
+        return cand.yaw_dps is not None and abs(cand.yaw_dps) >= self.params.turn_yaw_dps
 
     def _counted(self, steps: list[Candidate]) -> list[Candidate]:
         """Steps counted after a break in rhythm: the last is where the bout goes on from, and
@@ -343,12 +349,16 @@ class GaitSequence:
             held = [c for c in held if c.index < before.index]
         steps: list[Candidate] = []
         if self._turn and self._last is not None:
-            # The bout ends while turning: its turning steps as they keep the rhythm.
+            # The bout ends in or just after a turn: its turning steps as they keep the rhythm;
+            # the gentle peaks after it may be its last step, as after any other.
             turn = [c for c in self._turn if before is None or c.index < before.index]
-            steps = contacts.in_rhythm(turn, self._last, self._cells(), self.params)
+            steps = contacts.in_rhythm([c for c in turn if self._is_turning(c)], self._last,
+                                       self._cells(), self.params)
             if steps:
                 self._last = steps[-1]
-                held = [c for c in held if c.index > self._last.index]
+            held = sorted([*held, *(c for c in turn if not self._is_turning(c))],
+                          key=lambda c: c.index)
+            held = [c for c in held if c.index > self._last.index]
         self._turn = []
         if self._last is not None and self._height >= self.params.faint_bout_ms2:
             steps += contacts.trailing(held, self._last, self._cells(), self._height,
