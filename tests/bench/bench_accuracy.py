@@ -25,7 +25,8 @@ Tables (the shared ones read ../shared/traces, never copied into the repository)
            turn_start_s..turn_end_s (INDEX.csv) that were matched; "first/last steps found" = the
            first two and last two true steps of each walk that were matched. In 10 trials the
            truth goes on after the lower-back sensor came to rest (tests/bench/truth_check.py):
-           the table scores every trial, then repeats MAE, turn and first/last over the others.
+           the table scores every trial, then repeats MAE, turn and first/last over the others,
+           and over all trials with the gyro left out (many devices and recordings have none).
   ipolshort  short real walks made from the IPOL trials (tests/bench/ipol_short.py): the first
            2-4 and the last 2-4 true steps of a trial joined mid-walk, so each 4-8-step walk has
            a real gait initiation and a real termination. Per walk length: error % pooled,
@@ -158,12 +159,17 @@ class Result:
     after: StepMatch | None = field(default=None, repr=False)  # ipolshort: ours, the walk
     # made after its whole trial (ipol_short.after_walk)
     n_after: int = 0                                            # ... steps it counted
+    nogyro: StepMatch | None = field(default=None, repr=False)  # ipol: ours, gyro left out
 
     @property
     def info(self) -> dict[str, str]:
         return dict(self.job.info)
 
     def match(self, who: str) -> StepMatch:
+        """who: 'ours', 'base', or 'nogyro' (ours on the same trace without its gyroscope)."""
+        if who == "nogyro":
+            assert self.nogyro is not None
+            return self.nogyro
         return self.m_ours if who == "ours" else self.m_base
 
 
@@ -223,6 +229,9 @@ def run_job(job: Job) -> Result:
     result = score(job, trace, truth)
     if job.table == "ipol":
         result.at_rest = truth_check.steps_at_rest(trace, truth + trace.t[0])
+        if trace.gyro is not None:
+            alone = replay(Trace(t=trace.t, acc=trace.acc)).step_times_s
+            result.nogyro = match_steps(np.asarray(alone, dtype=float), truth, TOLERANCE_S)
     if job.kind == "ipolshort":
         joined, shift = ipol_short.after_walk(trial, trace)
         steps = np.asarray(replay(joined).step_times_s, dtype=float)
@@ -441,9 +450,15 @@ def ipol_table(results: Sequence[Result]) -> str:
         n_rest = sum(int(r.at_rest.sum()) for r in off)
         out.append(f"| true steps while the sensor was at rest (no step at the lower back) | "
                    f"{n_rest} in {len(off)} trials | | |")
-        ours, base = ipol_metrics(seen, "ours"), ipol_metrics(seen, "base")
+        seen_ours, seen_base = ipol_metrics(seen, "ours"), ipol_metrics(seen, "base")
         out += [f"| … the other {len(seen)} trials: {label.split(' (')[0]} | "
-                f"{fmt.format(ours[key])} | {fmt.format(base[key])} | |"
+                f"{fmt.format(seen_ours[key])} | {fmt.format(seen_base[key])} | |"
+                for label, key, fmt, _ in rows if key in ("mae", "turn", "ends")]
+    # Many devices and recordings have no gyroscope: the same trials with it left out.
+    if results and all(r.nogyro is not None for r in results):
+        alone = ipol_metrics(results, "nogyro")
+        out += [f"| … all {len(results)} trials without the gyro: {label.split(' (')[0]} | "
+                f"{fmt.format(alone[key])} | {fmt.format(base[key])} | |"
                 for label, key, fmt, _ in rows if key in ("mae", "turn", "ends")]
     return "\n".join(out)
 
