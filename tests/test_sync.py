@@ -267,7 +267,7 @@ def test_pull_cut_at_random_offsets_resumes_without_loss_or_duplicates(paired):
     cuts = rounds = 0
     while cuts < 110:
         rounds += 1
-        assert rounds < 100
+        assert rounds < 300, (rounds, cuts)  # bounds the loop; a loaded machine cuts less often
         add(60)
         for _ in range(6):
             device.bridge.plug_host()
