@@ -226,13 +226,8 @@ class GaitSequence:
         if n <= 0 or len(held) < n or self._upright is None:
             return None
         run = held[-n:]
-        heights = [c.height for c in run]
-        if median(heights) < p.weak_ms2 or max(heights) > p.height_spread * min(heights):
-            return None
-        iv = np.diff([c.index for c in run]) / self.rate_hz
-        if iv.min() < p.min_step_s or iv.max() > min(p.max_step_s, p.end_regularity * iv.min()):
-            return None
-        if float(iv.mean()) < 60.0 / p.short_walk_spm:
+        rhythm = self._clear_rhythm(run)
+        if rhythm is None or rhythm < 60.0 / p.short_walk_spm:
             return None
         cos_tilt = float(np.cos(np.radians(p.short_walk_tilt)))
         if any(c.up is None or float(c.up @ self._upright) < cos_tilt for c in run):
@@ -435,20 +430,27 @@ class GaitSequence:
         if p.end_height <= 0 or not (
                 p.end_height * float(median(heights)) <= gentle.height < min(heights)):
             return None
-        if median(heights) < p.weak_ms2 or max(heights) > p.height_spread * min(heights):
-            return None
         # A short walk's rhythm is its clear steps' (the first out of a standstill may be a
         # little slower); the fading step comes a little early or late.
-        iv = np.diff([c.index for c in run]) / self.rate_hz
-        clear, last = iv[:-1], float(iv[-1])
-        if clear.min() < p.min_step_s or clear.max() > min(p.max_step_s,
-                                                            p.end_regularity * clear.min()):
-            return None
-        rhythm = float(clear.mean())
-        if rhythm < p.min_bout_interval_s or not (
+        rhythm = self._clear_rhythm(strong)
+        last = (gentle.index - strong[-1].index) / self.rate_hz
+        if rhythm is None or rhythm < p.min_bout_interval_s or not (
                 p.end_early * rhythm <= last <= p.trail_gap * rhythm):
             return None
         return run if self._gravity_steady(run) and self._walking_like(run) else None
+
+    def _clear_rhythm(self, steps: list[Candidate]) -> float | None:
+        """The mean interval (s) of a few clear steps alike, the proof a short walk has: their
+        median peak not faint (``weak_ms2``), heights within ``height_spread``, intervals in
+        range and within ``end_regularity`` of each other. None when they are not."""
+        p = self.params
+        heights = [c.height for c in steps]
+        if median(heights) < p.weak_ms2 or max(heights) > p.height_spread * min(heights):
+            return None
+        iv = np.diff([c.index for c in steps]) / self.rate_hz
+        if iv.min() < p.min_step_s or iv.max() > min(p.max_step_s, p.end_regularity * iv.min()):
+            return None
+        return float(iv.mean())
 
     def _gravity_steady(self, run: list[Candidate]) -> bool:
         """Gravity turns less than max_turn_deg from the run's first step to any other."""
