@@ -344,14 +344,16 @@ def test_a_walks_closing_step_counts_though_it_comes_early() -> None:
     assert len(steps_with(13.5)) == 8
 
 
-def walk_then(later: np.ndarray, tilt_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """(t, acc): a walk of ten clear steps, then 8 s standing, then clear steps at ``later`` (s
-    after the walk's start) with the hip turned ``tilt_deg`` away from how it stood walking."""
+def walk_then(later: np.ndarray, tilt_deg: float = 0.0, amp: float = 2.0,
+              later_amp: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(t, acc): a walk of ten steps of strength ``amp``, then 8 s standing, then steps at
+    ``later`` (s after the walk's start; strength ``later_amp``, else ``amp``) with the hip turned
+    ``tilt_deg`` away from how it stood walking."""
     first = rhythm(3.0, 10, 100)
     steps = np.concatenate((first, later))
-    t, acc, _ = hip(first, np.full(first.size, 2.0), later[0] - 1.0, sway=0.9)
-    t2, acc2, _ = hip(later - later[0] + 1.0, np.full(later.size, 2.0), later[-1] - later[0]
-                      + 5.0, sway=0.9, seed=1)
+    t, acc, _ = hip(first, np.full(first.size, amp), later[0] - 1.0, sway=0.9)
+    t2, acc2, _ = hip(later - later[0] + 1.0, np.full(later.size, later_amp or amp),
+                      later[-1] - later[0] + 5.0, sway=0.9, seed=1)
     a = np.radians(tilt_deg)
     turn = np.array([[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]])
     t = np.concatenate((t, t2 + later[0] - 1.0))
@@ -374,6 +376,16 @@ def test_three_steps_after_a_walk_are_a_walk_of_their_own() -> None:
     t, acc = walk_then(later)
     pipe = StepPipeline(params=replace(P, short_walk_steps=0))
     assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size == 10
+
+
+def test_one_long_chunk_gives_the_steps_one_second_batches_give() -> None:
+    # Faint steps are judged on the signal before them (how the hip sways, how alike they
+    # look), which the detector keeps for about 15 s: a chunk longer than that must not push
+    # the signal of its first steps out before they are judged (it did: two steps were lost).
+    t, acc = walk_then(rhythm(17.0, 3, 100), amp=0.6)
+    reference = detect(t, acc)
+    assert np.max(np.abs(reference[:10] - rhythm(3.0, 10, 100))) < 0.1
+    np.testing.assert_allclose(detect(t, acc, chunk_s=60.0), reference, atol=1e-9)
 
 
 def test_a_short_walk_ending_in_a_jolt_counts_its_steps_but_not_the_jolt() -> None:

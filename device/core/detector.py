@@ -26,7 +26,7 @@ from device.core.gait_sequence import GaitSequence, SignalHistory
 from device.core.params import DetectorParams
 from device.core.peaks import Candidate, PeakPicker
 from device.core.sampler import GRID_RATE_HZ, GridRun
-from device.core.step_signal import SignalChunk, StepSignal
+from device.core.step_signal import SignalChunk, StepSignal, split_chunk
 
 __all__ = ["DetectorParams", "StepDetector"]
 
@@ -70,7 +70,8 @@ class StepDetector:
 
     def _chunks(self, chunks: list[SignalChunk]) -> list[Candidate]:
         steps: list[Candidate] = []
-        for chunk in chunks:
+        piece = max(1, round(self.rate_hz))  # a second at a time (see split_chunk)
+        for chunk in (p for c in chunks for p in split_chunk(c, piece)):
             self.history.push(chunk.start, chunk.values, chunk.gravity, chunk.acc)
             self.peaks.update(chunk)
             self.sequence.update(self.peaks.candidates_, self.peaks.processed_until_,

@@ -56,6 +56,27 @@ class SignalChunk:
     acc: np.ndarray | None = None
 
 
+def split_chunk(chunk: SignalChunk, size: int) -> list[SignalChunk]:
+    """The chunk as consecutive pieces of at most ``size`` samples (only the last ``final``).
+
+    Later stages judge a candidate on the few seconds of signal before it, which they keep in a
+    bounded history; fed a long chunk at once, that history would already have moved past the
+    chunk's first candidates. In pieces, the steps are the same whatever the stream's chunking.
+    """
+    n = len(chunk.values)
+    if n <= size:
+        return [chunk]
+    pieces = []
+    for lo in range(0, n, size):
+        hi = min(lo + size, n)
+        pieces.append(SignalChunk(
+            chunk.start + lo, chunk.values[lo:hi], chunk.gravity[lo:hi],
+            chunk.yaw_dps[lo:hi] if chunk.yaw_dps is not None else None,
+            final=chunk.final and hi == n,
+            acc=chunk.acc[lo:hi] if chunk.acc is not None else None))
+    return pieces
+
+
 class StepSignal:
     """Streaming band-limit of |a| with gravity and yaw beside it.
 
