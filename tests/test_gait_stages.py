@@ -378,6 +378,23 @@ def test_three_steps_after_a_walk_are_a_walk_of_their_own() -> None:
     assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size == 10
 
 
+def test_a_gentle_walkers_three_steps_are_a_walk_as_gentle_as_their_walking() -> None:
+    # A wearer who walks gently (peaks of 0.6 m/s², below weak_ms2: slow, guarding a painful
+    # back) takes three steps after their walk: as clear as their steps get, so a walk. The same
+    # three steps after a brisk walk (2 m/s²) are too faint to be a walk on so little proof.
+    later = rhythm(17.0, 3, 100)
+    t, acc = walk_then(later, amp=0.6)
+    found = detect(t, acc)
+    assert found.size == 13
+    assert np.max(np.abs(found[-3:] - later)) < 0.1
+    t, acc = walk_then(later, amp=2.0, later_amp=0.6)
+    assert detect(t, acc).size == 10
+    # Off: a gentle wearer's short walk needs weak_ms2 as everyone's does.
+    t, acc = walk_then(later, amp=0.6)
+    pipe = StepPipeline(params=replace(P, clear_of_gait=0.0))
+    assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size == 10
+
+
 def test_one_long_chunk_gives_the_steps_one_second_batches_give() -> None:
     # Faint steps are judged on the signal before them (how the hip sways, how alike they
     # look), which the detector keeps for about 15 s: a chunk longer than that must not push
@@ -386,6 +403,20 @@ def test_one_long_chunk_gives_the_steps_one_second_batches_give() -> None:
     reference = detect(t, acc)
     assert np.max(np.abs(reference[:10] - rhythm(3.0, 10, 100))) < 0.1
     np.testing.assert_allclose(detect(t, acc, chunk_s=60.0), reference, atol=1e-9)
+
+
+def test_a_faint_bout_cannot_make_the_short_walk_rule_laxer() -> None:
+    # The wearer's gait strength is that of their strongest bout: a faint false bout (a car's
+    # bounce confirmed as walking) after a brisk walk does not lower what a short walk needs.
+    seq = GaitSequence(50.0, P, SignalHistory(800))
+    brisk = [cand(100.0 + 30.0 * i, 2.0) for i in range(4)]
+    seq._start_bout(brisk)
+    limit = seq._faint_limit()
+    seq._start_bout([cand(600.0 + 30.0 * i, 0.4) for i in range(4)])
+    assert seq._faint_limit() == limit == P.weak_ms2
+    gentle = GaitSequence(50.0, P, SignalHistory(800))
+    gentle._start_bout([cand(100.0 + 30.0 * i, 0.6) for i in range(4)])
+    assert gentle._faint_limit() == pytest.approx(P.clear_of_gait * 0.6)
 
 
 def test_a_short_walk_ending_in_a_jolt_counts_its_steps_but_not_the_jolt() -> None:

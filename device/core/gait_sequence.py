@@ -103,6 +103,7 @@ class GaitSequence:
         self._cos_turn = float(np.cos(np.radians(params.max_turn_deg)))
         self.steps_: list[Candidate] = []
         self._upright: np.ndarray | None = None  # gravity's direction in this wearer's last bout
+        self._gait_height = 0.0  # the typical step of this wearer's strongest bout (m/s²)
         self.reset()
 
     def reset(self) -> None:
@@ -236,7 +237,8 @@ class GaitSequence:
 
     def _start_bout(self, run: list[Candidate]) -> list[Candidate]:
         """A run that looks like walking starts a bout: count it and its gentle first step.
-        Where gravity points meanwhile is how this wearer stands when walking."""
+        Where gravity points meanwhile is how this wearer stands when walking; how strong its
+        steps are tells how gently they walk (``_faint_limit``)."""
         ups = [c.up for c in run if c.up is not None]
         if ups:
             mean = np.mean(ups, axis=0)
@@ -247,6 +249,7 @@ class GaitSequence:
         self._last = run[-1]
         self._closing = None
         self._height = float(median(c.height for c in run))
+        self._gait_height = max(self._gait_height, self._height)
         earlier = [c for c in self._pending if c.index < run[0].index]
         lead = contacts.lead_in(earlier, run[0], self._cells(), self._height, self.rate_hz,
                                 self.params)
@@ -441,16 +444,28 @@ class GaitSequence:
 
     def _clear_rhythm(self, steps: list[Candidate]) -> float | None:
         """The mean interval (s) of a few clear steps alike, the proof a short walk has: their
-        median peak not faint (``weak_ms2``), heights within ``height_spread``, intervals in
-        range and within ``end_regularity`` of each other. None when they are not."""
+        median peak not faint (:meth:`_faint_limit`), heights within ``height_spread``,
+        intervals in range and within ``end_regularity`` of each other. None when they are not."""
         p = self.params
         heights = [c.height for c in steps]
-        if median(heights) < p.weak_ms2 or max(heights) > p.height_spread * min(heights):
+        if median(heights) < self._faint_limit() or max(heights) > p.height_spread * min(
+                heights):
             return None
         iv = np.diff([c.index for c in steps]) / self.rate_hz
         if iv.min() < p.min_step_s or iv.max() > min(p.max_step_s, p.end_regularity * iv.min()):
             return None
         return float(iv.mean())
+
+    def _faint_limit(self) -> float:
+        """The median peak (m/s²) below which a few steps are too faint to be a short walk:
+        ``weak_ms2``, or, once this wearer's bouts have all been gentler, ``clear_of_gait`` x
+        the typical step of the strongest (a slow or guarded walker's clear steps are fainter
+        than a brisk one's; their strongest bout, not their last, so that a false bout with
+        faint peaks, a car's bounce, cannot lower it)."""
+        p = self.params
+        if self._gait_height <= 0.0 or p.clear_of_gait <= 0.0:  # no bout yet, or off
+            return p.weak_ms2
+        return min(p.weak_ms2, p.clear_of_gait * self._gait_height)
 
     def _gravity_steady(self, run: list[Candidate]) -> bool:
         """Gravity turns less than max_turn_deg from the run's first step to any other."""

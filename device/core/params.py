@@ -50,6 +50,9 @@ class DetectorParams:
     short_walk_spm: float = 133.0    # most this pace (out of a standstill, not brisk), with
     short_walk_tilt: float = 20.0    # gravity within this (deg) of where it was in the last
                                      # bout (the wearer upright, as when walking)
+    clear_of_gait: float = 0.6       # (0: off) a short walk's (or a fading end's) clear steps
+                                     # peak at weak_ms2 or more, or, for a wearer whose
+                                     # strongest bout was gentler, at this x its typical step
     regularity: float = 1.8          # max/min interval allowed when confirming a bout
     stride_regularity: float = 1.15  # max/min of two-step (stride) times when confirming, or
     onset_stride_regularity: float = 1.25  # this for a run that moves and repeats like walking

@@ -34,6 +34,9 @@ Tables (the shared ones read ../shared/traces, never copied into the repository)
            when the walk comes after its whole trial (ipol_short.after_walk: the detector has
            seen the wearer walk, as a device worn all day has). Trials whose truth goes on
            after the sensor came to rest are left out (their last steps are not in the signal).
+           Two more rows replay every walk and its trial as a gentler walker would make them
+           (ipol_short.gentler: the trunk's acceleration x 0.5 and x 0.35, as when walking
+           slowly and guarded with a painful back).
   sisfall  sisfall-waist-adl: belt, sit/stand, lying, bending, car; no true steps, so every
            detected step is false. False steps per hour of sampled time (the 5-s gaps joining
            trials hold no samples and are not counted as time).
@@ -125,10 +128,10 @@ def baseline_steps(t: np.ndarray, acc: np.ndarray) -> int:
 @dataclass(frozen=True)
 class Job:
     """One trace to score. kind: 'file' (a trace on disk), 'resampled' (a file at another rate
-    and angle, seeded by `seed`), 'ipolshort' (a short walk cut from an IPOL trial, seed = (k, m):
-    see ipol_short.py) or 'daylife' (a spliced day: seed, minutes, rate; path = the
-    shared folder its real walks come from, "" for tests/data/real only). info: extra columns
-    the tables need."""
+    and angle, seeded by `seed`), 'ipolshort' (a short walk cut from an IPOL trial, seed = (k, m,
+    percent of the trunk's acceleration kept): see ipol_short.py) or 'daylife' (a spliced day:
+    seed, minutes, rate; path = the shared folder its real walks come from, "" for
+    tests/data/real only). info: extra columns the tables need."""
 
     kind: str
     table: str
@@ -192,8 +195,10 @@ def load(job: Job) -> tuple[Trace, np.ndarray, Trace]:
         trace = resampled(trace, job.rate_hz, np.random.default_rng(list(job.seed)))
         truth = truth[truth <= trace.t[-1]]
     if job.kind == "ipolshort":
-        k, m = job.seed
+        k, m, percent = job.seed
         source = Trace(t=trace.t - trace.t[0], acc=trace.acc, gyro=trace.gyro)
+        if percent != 100:  # the same wearer's whole trial and short walk, gentler
+            source = ipol_short.gentler(source, percent / 100.0, seed=10 * k + m)
         trace, truth = ipol_short.short_walk(source, truth, k, m)
     return trace, truth, source
 
@@ -277,7 +282,12 @@ def shared_jobs(table: str, folder: Path) -> list[Job]:
             t0 = trace.t[0]
             turn = (float(r["turn_start_s"]), float(r["turn_end_s"]))
             jobs += [Job("ipolshort", table, f"{k + m} steps", f"{r['trace']} {k}+{m}",
-                         str(stem), seed=(k, m))
+                         str(stem), seed=(k, m, 100))
+                     for k, m in ipol_short.plans(truth - t0, turn)]
+            jobs += [Job("ipolshort", table, f"gentler {factor:g}",
+                         f"{r['trace']} {k}+{m} x{factor:g}", str(stem),
+                         seed=(k, m, round(100 * factor)))
+                     for factor in ipol_short.GENTLER
                      for k, m in ipol_short.plans(truth - t0, turn)]
         return jobs
     if table == "sisfall":
@@ -482,15 +492,19 @@ def ipolshort_table(results: Sequence[Result]) -> str:
                           str(sum(r.after.matched == 0 for r in after))] if after else ["", ""]
         return "| " + " | ".join(cells) + " |"
 
-    groups = by_group(results)
+    plain = [r for r in results if r.job.seed[2] == 100]
     out = ["| ipol short walks (real start and stop) | walks | true steps | ours: error % | "
            "ours: recall % | ours: walks missed | ours: first / last step found % | "
            "ours after a walk: error % | ours after a walk: walks missed | "
            "baseline: error % | baseline: recall % |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     out += [row(f"walks of {name}", g) for name, g in
-            sorted(groups.items(), key=lambda kv: int(kv[0].split()[0]))]
-    out.append(row("all", results))
+            sorted(by_group(plain).items(), key=lambda kv: int(kv[0].split()[0]))]
+    out.append(row("all", plain))
+    for factor in ipol_short.GENTLER:
+        gentle = [r for r in results if r.job.seed[2] == round(100 * factor)]
+        if gentle:
+            out.append(row(f"all, a gentler walker (steps x {factor:g})", gentle))
     return "\n".join(out)
 
 

@@ -29,6 +29,8 @@ from device.trace import Trace
 
 FADE_S = 0.1          # cross-fade at the cut
 SIDES = (2, 3, 4)     # steps kept from the start (k) and from the end (m)
+GENTLER = (0.5, 0.35)  # trunk acceleration of the gentler walkers (see gentler())
+NOISE_RMS = 0.02      # m/s², the sensor's own noise put back after scaling
 
 
 def plans(truth: np.ndarray, turn: tuple[float, float]) -> Iterator[tuple[int, int]]:
@@ -87,3 +89,21 @@ def after_walk(trial: Trace, walk: Trace, gap_s: float = 20.0) -> tuple[Trace, f
     joined = Trace(t=np.concatenate([trial.t, walk.t + shift]),
                    acc=np.concatenate([trial.acc, walk.acc]), gyro=gyro)
     return joined, shift
+
+
+def gentler(trace: Trace, factor: float, seed: int = 0) -> Trace:
+    """The same walk by a gentler walker: the dynamic acceleration (acc minus gravity, gravity
+    being the 2-s moving mean) scaled by ``factor``, and white sensor noise of NOISE_RMS added
+    back (scaling shrank the recording's own). Our wearers, with low back pain, often walk slowly
+    and guard the trunk, so their hip rises and falls less than the healthy adults' of the IPOL
+    trials (step peaks of about 2.5 m/s² at the lower back). The timing, the posture and the
+    gyroscope (the turn) are left as they were: only the strength of the steps changes.
+    """
+    dt = float(np.median(np.diff(trace.t)))
+    half = max(1, round(1.0 / dt))
+    padded = np.pad(trace.acc, ((half, half), (0, 0)), mode="edge")
+    csum = np.concatenate((np.zeros((1, 3)), np.cumsum(padded, axis=0)))
+    gravity = (csum[2 * half + 1 :] - csum[: -2 * half - 1]) / (2 * half + 1)
+    noise = np.random.default_rng(seed).normal(0.0, NOISE_RMS, trace.acc.shape)
+    acc = gravity + factor * (trace.acc - gravity) + noise
+    return Trace(t=trace.t, acc=acc, gyro=trace.gyro)
