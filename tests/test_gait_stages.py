@@ -391,7 +391,7 @@ def test_a_gentle_walkers_three_steps_are_a_walk_as_gentle_as_their_walking() ->
     assert detect(t, acc).size == 10
     # Off: a gentle wearer's short walk needs weak_ms2 as everyone's does.
     t, acc = walk_then(later, amp=0.6)
-    pipe = StepPipeline(params=replace(P, clear_of_gait=0.0))
+    pipe = StepPipeline(params=replace(P, faint_of_wearer=0.0))
     assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size == 10
 
 
@@ -405,18 +405,25 @@ def test_one_long_chunk_gives_the_steps_one_second_batches_give() -> None:
     np.testing.assert_allclose(detect(t, acc, chunk_s=60.0), reference, atol=1e-9)
 
 
-def test_a_faint_bout_cannot_make_the_short_walk_rule_laxer() -> None:
-    # The wearer's gait strength is that of their strongest bout: a faint false bout (a car's
-    # bounce confirmed as walking) after a brisk walk does not lower what a short walk needs.
-    seq = GaitSequence(50.0, P, SignalHistory(800))
-    brisk = [cand(100.0 + 30.0 * i, 2.0) for i in range(4)]
-    seq._start_bout(brisk)
-    limit = seq._faint_limit()
-    seq._start_bout([cand(600.0 + 30.0 * i, 0.4) for i in range(4)])
-    assert seq._faint_limit() == limit == P.weak_ms2
-    gentle = GaitSequence(50.0, P, SignalHistory(800))
-    gentle._start_bout([cand(100.0 + 30.0 * i, 0.6) for i in range(4)])
-    assert gentle._faint_limit() == pytest.approx(P.clear_of_gait * 0.6)
+def test_how_faint_is_faint_is_learnt_from_the_wearers_strongest_walk() -> None:
+    # Twelve regular steps are a walk; its typical step says how strongly this wearer walks.
+    # A brisk walker (2 m/s²) keeps the absolute limits even after a faint false bout (a car's
+    # bounce, 0.4 m/s²); a gentle walker's (0.6 m/s²) limits are 0.6 x their step. A bout too
+    # short to be sure of (gait_steps) teaches nothing.
+    def limits_after(*bouts: tuple[int, float]) -> tuple[float, float]:
+        seq = GaitSequence(50.0, P, SignalHistory(800))
+        start = 100.0
+        for n, height in bouts:
+            run = [cand(start + 30.0 * i, height) for i in range(n)]
+            seq.update(run, int(run[-1].index) + 10, None)
+            start = run[-1].index + 400.0  # 8 s later: a bout of its own
+        return seq._faint(P.weak_ms2), seq._faint(P.faint_bout_ms2)
+
+    assert limits_after((12, 2.0), (12, 0.4)) == (P.weak_ms2, P.faint_bout_ms2)
+    gentle = limits_after((12, 0.6))
+    assert gentle == pytest.approx((P.faint_of_wearer * 0.6,) * 2)
+    assert limits_after((12, 0.6), (12, 0.4)) == pytest.approx(gentle)
+    assert limits_after((P.gait_steps - 2, 0.6)) == (P.weak_ms2, P.faint_bout_ms2)
 
 
 def test_a_short_walk_ending_in_a_jolt_counts_its_steps_but_not_the_jolt() -> None:

@@ -103,7 +103,7 @@ class GaitSequence:
         self._cos_turn = float(np.cos(np.radians(params.max_turn_deg)))
         self.steps_: list[Candidate] = []
         self._upright: np.ndarray | None = None  # gravity's direction in this wearer's last bout
-        self._gait_height = 0.0  # the typical step of this wearer's strongest bout (m/s²)
+        self._gait_height = 0.0  # the typical step of this wearer's strongest walk (m/s²)
         self.reset()
 
     def reset(self) -> None:
@@ -114,6 +114,8 @@ class GaitSequence:
         self._closing: Candidate | None = None  # an early, small peak that may close the bout
         self._turn: list[Candidate] = []      # peaks since the last step while turning (gyro)
         self._last: Candidate | None = None
+        self._bout_first = 0.0                # the bout's first step (grid index)
+        self._bout_steps = 0                  # and how many it has counted
         self.walking_ = False
         self.interval_s_ = 0.0
         self._height = 0.0
@@ -135,7 +137,7 @@ class GaitSequence:
         the segment (and the bout)."""
         out: list[Candidate] = []
         for cand in candidates:
-            out += self._accept(cand)
+            out += self._learn(self._accept(cand))
         # A bout with no step for pause_s is over: close it now rather than at the next peak
         # (the same steps either way; only sooner, so its minutes can close).
         if self.walking_ and self._last is not None and not final:
@@ -180,6 +182,15 @@ class GaitSequence:
                 return self._end_bout(before=run[0]) + self._start_bout(run)
         run = self._offer_pending(cand)
         return steps + (self._start_bout(run) if run is not None else [])
+
+    def _learn(self, steps: list[Candidate]) -> list[Candidate]:
+        """Count the bout's steps; once it has ``gait_steps`` it is a walk, and its typical
+        step tells how strongly this wearer walks (:meth:`_faint`)."""
+        if self.walking_ and self._bout_steps < self.params.gait_steps:
+            self._bout_steps += sum(1 for c in steps if c.index >= self._bout_first)
+            if self._bout_steps >= self.params.gait_steps:
+                self._gait_height = max(self._gait_height, self._height)
+        return steps
 
     def _offer_pending(self, cand: Candidate) -> list[Candidate] | None:
         """Hold a candidate that may start a bout; the run it completes, if it looks like one."""
@@ -237,8 +248,7 @@ class GaitSequence:
 
     def _start_bout(self, run: list[Candidate]) -> list[Candidate]:
         """A run that looks like walking starts a bout: count it and its gentle first step.
-        Where gravity points meanwhile is how this wearer stands when walking; how strong its
-        steps are tells how gently they walk (``_faint_limit``)."""
+        Where gravity points meanwhile is how this wearer stands when walking."""
         ups = [c.up for c in run if c.up is not None]
         if ups:
             mean = np.mean(ups, axis=0)
@@ -249,13 +259,13 @@ class GaitSequence:
         self._last = run[-1]
         self._closing = None
         self._height = float(median(c.height for c in run))
-        self._gait_height = max(self._gait_height, self._height)
         earlier = [c for c in self._pending if c.index < run[0].index]
         lead = contacts.lead_in(earlier, run[0], self._cells(), self._height, self.rate_hz,
                                 self.params)
         self._pending = []
         self._weak = []
         self._resume = None
+        self._bout_first, self._bout_steps = (lead + run)[0].index, 0
         return lead + run
 
     def _inside(self, cand: Candidate, interval: float) -> tuple[list[Candidate], bool]:
@@ -264,7 +274,7 @@ class GaitSequence:
         p = self.params
         rhythm = self.interval_s_
         turning = self._is_turning(cand)
-        clear = self._height >= p.faint_bout_ms2  # a faint bout: no benefit of the doubt
+        clear = self._height >= self._faint(p.faint_bout_ms2)  # faint: no benefit of doubt
         if clear and (turning or self._turn):
             return self._turning(cand, turning), False
         if interval < p.rhythm_low * rhythm:
@@ -358,7 +368,7 @@ class GaitSequence:
                           key=lambda c: c.index)
             held = [c for c in held if c.index > self._last.index]
         self._turn = []
-        if self._last is not None and self._height >= self.params.faint_bout_ms2:
+        if self._last is not None and self._height >= self._faint(self.params.faint_bout_ms2):
             steps += contacts.trailing(held, self._last, self._cells(), self._height,
                                        self.params)
         if steps:
@@ -444,11 +454,11 @@ class GaitSequence:
 
     def _clear_rhythm(self, steps: list[Candidate]) -> float | None:
         """The mean interval (s) of a few clear steps alike, the proof a short walk has: their
-        median peak not faint (:meth:`_faint_limit`), heights within ``height_spread``,
+        median peak not faint (``weak_ms2``, :meth:`_faint`), heights within ``height_spread``,
         intervals in range and within ``end_regularity`` of each other. None when they are not."""
         p = self.params
         heights = [c.height for c in steps]
-        if median(heights) < self._faint_limit() or max(heights) > p.height_spread * min(
+        if median(heights) < self._faint(p.weak_ms2) or max(heights) > p.height_spread * min(
                 heights):
             return None
         iv = np.diff([c.index for c in steps]) / self.rate_hz
@@ -456,16 +466,17 @@ class GaitSequence:
             return None
         return float(iv.mean())
 
-    def _faint_limit(self) -> float:
-        """The median peak (m/s²) below which a few steps are too faint to be a short walk:
-        ``weak_ms2``, or, once this wearer's bouts have all been gentler, ``clear_of_gait`` x
-        the typical step of the strongest (a slow or guarded walker's clear steps are fainter
-        than a brisk one's; their strongest bout, not their last, so that a false bout with
-        faint peaks, a car's bounce, cannot lower it)."""
+    def _faint(self, limit_ms2: float) -> float:
+        """A peak height (m/s²) below which steps are faint, for this wearer: ``limit_ms2``, or
+        less for a gentle walker, ``faint_of_wearer`` x the typical step of their strongest walk
+        (a bout of ``gait_steps`` or more) when that is lower. A slow or guarded walker's steps
+        are fainter than a brisk one's, and their walks should not be judged like a car's
+        bounce. Their strongest walk, not their last, so that a faint false bout cannot lower
+        it once they have walked."""
         p = self.params
-        if self._gait_height <= 0.0 or p.clear_of_gait <= 0.0:  # no bout yet, or off
-            return p.weak_ms2
-        return min(p.weak_ms2, p.clear_of_gait * self._gait_height)
+        if self._gait_height <= 0.0 or p.faint_of_wearer <= 0.0:  # no walk yet, or off
+            return limit_ms2
+        return min(limit_ms2, p.faint_of_wearer * self._gait_height)
 
     def _gravity_steady(self, run: list[Candidate]) -> bool:
         """Gravity turns less than max_turn_deg from the run's first step to any other."""

@@ -50,9 +50,6 @@ class DetectorParams:
     short_walk_spm: float = 133.0    # most this pace (out of a standstill, not brisk), with
     short_walk_tilt: float = 20.0    # gravity within this (deg) of where it was in the last
                                      # bout (the wearer upright, as when walking)
-    clear_of_gait: float = 0.6       # (0: off) a short walk's (or a fading end's) clear steps
-                                     # peak at weak_ms2 or more, or, for a wearer whose
-                                     # strongest bout was gentler, at this x its typical step
     regularity: float = 1.8          # max/min interval allowed when confirming a bout
     stride_regularity: float = 1.15  # max/min of two-step (stride) times when confirming, or
     onset_stride_regularity: float = 1.25  # this for a run that moves and repeats like walking
@@ -68,6 +65,10 @@ class DetectorParams:
                                      # sitting down, not walking (a hip clip leans far less)
     faint_bout_ms2: float = 0.5      # a bout whose typical peak is below this (m/s²) gets no
                                      # benefit of the doubt (no turning, resumed or last steps)
+    faint_of_wearer: float = 0.6     # (0: off) for a gentle walker, the faint limits above
+                                     # (weak_ms2 of a short walk's clear steps, faint_bout_ms2)
+                                     # are at most this x the typical step of their strongest
+    gait_steps: int = 10             # walk: a bout that has counted this many steps
     rhythm_low: float = 0.4          # while walking: earlier than this x the rhythm is ignored
     early: float = 0.75              # ... earlier than this x the rhythm counts only if at least
     close_early: float = 0.65        # (>= early: off) ... unless from this x the rhythm: held,

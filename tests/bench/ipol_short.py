@@ -29,7 +29,7 @@ from device.trace import Trace
 
 FADE_S = 0.1          # cross-fade at the cut
 SIDES = (2, 3, 4)     # steps kept from the start (k) and from the end (m)
-GENTLER = (0.5, 0.35)  # trunk acceleration of the gentler walkers (see gentler())
+GENTLER = (0.5, 0.35, 0.25)  # trunk acceleration of the gentler walkers (gentler())
 NOISE_RMS = 0.02      # m/s², the sensor's own noise put back after scaling
 
 
