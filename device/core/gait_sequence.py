@@ -17,6 +17,8 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
   A walk of only ``short_walk_steps`` clear steps, with nothing after them, counts too when the
   wearer stands as they do when walking (gravity within ``short_walk_tilt`` of where it pointed
   during their last bout), at a pace a walk out of a standstill keeps (``_short_walk``).
+  What is faint is relative to the wearer once they have walked 10 steps in a bout: a slow or
+  guarded walker's steps are fainter than a brisk one's (``_faint``).
 * **Inside.** Each candidate whose interval fits the bout's rhythm counts (an early, small bump
   is the second bump of a slow step, not a step). A break in rhythm does not end the bout: after
   a pause or a turn shorter than ``pause_s``, two clear steps in rhythm carry it on, and the gentle
