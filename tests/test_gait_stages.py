@@ -293,6 +293,10 @@ def test_turn_steps_keep_the_chain_closest_to_an_even_rhythm() -> None:
     assert [c.index for c in contacts.turn_steps(held, before, after, 33.0, P)] == [33.0, 66.0]
     # No room for a step between the two: none.
     assert contacts.turn_steps([cand(20.0, 0.9)], before, cand(40.0, 2.0), 33.0, P) == []
+    # A gap 1.45 x the rhythm is one long pivoting step more likely than two short ones: the
+    # bump in its middle is not a step (an interval x 1.45 costs less than two x 0.725).
+    assert contacts.turn_steps([cand(24.0, 0.9)], before, cand(48.0, 2.0), 33.0, P) == []
+    assert contacts.turn_steps([cand(33.0, 0.9)], before, cand(66.0, 2.0), 33.0, P) != []
     # Counted as they come, the first far enough from the last step wins.
     assert [c.index for c in contacts.in_rhythm(held, before, 30.0, P)] == [21.0, 52.0]
 

@@ -24,6 +24,7 @@ Indices are grid cells; heights m/s². No state, no I/O.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from device.core.params import DetectorParams
@@ -88,8 +89,10 @@ def turn_steps(
     p: DetectorParams,
 ) -> list[Candidate]:
     """Of the candidates between ``before`` and ``after``, those whose chain from one to the
-    other keeps closest to ``interval_cells`` (least sum of squared relative deviations; none
-    closer than ``rhythm_low`` x it). Dynamic programming over a turn's few candidates."""
+    other keeps closest to ``interval_cells`` (least sum of squared log ratios to it, so that an
+    interval half again as long costs what one two-thirds as long does, and a long pivot is not
+    split by the bump in its middle; none closer than ``rhythm_low`` x it). Dynamic programming
+    over a turn's few candidates."""
     points = [before, *(c for c in held if before.index < c.index < after.index), after]
     cost = [0.0] + [float("inf")] * (len(points) - 1)
     back = [-1] * len(points)
@@ -98,7 +101,7 @@ def turn_steps(
             gap = points[j].index - points[i].index
             if gap < p.rhythm_low * interval_cells or cost[i] == float("inf"):
                 continue
-            c = cost[i] + (gap / interval_cells - 1.0) ** 2
+            c = cost[i] + math.log(gap / interval_cells) ** 2
             if c < cost[j]:
                 cost[j], back[j] = c, i
     chain: list[Candidate] = []
