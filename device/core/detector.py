@@ -30,6 +30,8 @@ from device.core.step_signal import SignalChunk, StepSignal, split_chunk
 
 __all__ = ["DetectorParams", "StepDetector"]
 
+PIECE_S = 8.0  # longer signal chunks are fed to the later stages in pieces (split_chunk)
+
 
 class StepDetector:
     """Streaming step detector. Action method: :meth:`update`; results in ``*_`` attributes.
@@ -48,9 +50,11 @@ class StepDetector:
         p = self.params
         self.signal = StepSignal(self.rate_hz, p)
         self.peaks = PeakPicker(self.rate_hz, p)
-        # A confirming run spans at most weak_bout_steps intervals, plus the refractory time.
+        # A confirming run spans at most weak_bout_steps intervals, plus the refractory time;
+        # the history holds that much before the first sample of a piece (see split_chunk).
         span_s = p.max_step_s * (p.weak_bout_steps + 1) + p.min_step_s
-        self.history = SignalHistory(round(span_s * self.rate_hz) + 4)
+        self._piece = round(PIECE_S * self.rate_hz)
+        self.history = SignalHistory(round(span_s * self.rate_hz) + self._piece + 4)
         self.sequence = GaitSequence(self.rate_hz, p, self.history)
         self.step_count_ = 0
         self.new_step_times_s_ = np.empty(0)
@@ -70,8 +74,7 @@ class StepDetector:
 
     def _chunks(self, chunks: list[SignalChunk]) -> list[Candidate]:
         steps: list[Candidate] = []
-        piece = max(1, round(self.rate_hz))  # a second at a time (see split_chunk)
-        for chunk in (p for c in chunks for p in split_chunk(c, piece)):
+        for chunk in (p for c in chunks for p in split_chunk(c, self._piece)):
             self.history.push(chunk.start, chunk.values, chunk.gravity, chunk.acc)
             self.peaks.update(chunk)
             self.sequence.update(self.peaks.candidates_, self.peaks.processed_until_,
