@@ -34,9 +34,11 @@ Tables (the shared ones read ../shared/traces, never copied into the repository)
            when the walk comes after its whole trial (ipol_short.after_walk: the detector has
            seen the wearer walk, as a device worn all day has). Trials whose truth goes on
            after the sensor came to rest are left out (their last steps are not in the signal).
-           More rows replay every walk and its trial as a gentler walker would make them
-           (ipol_short.gentler: the trunk's acceleration x 0.5, 0.35 and 0.25, as when walking
-           slowly and guarded with a painful back); the ipol table ends with the same.
+           More rows replay every walk and its trial as another walker would make them
+           (ipol_short.VARIANTS): a gentler one (the trunk's acceleration x 0.5, 0.35 and 0.25,
+           as when walking slowly and guarded with a painful back), and one seen from the side
+           of the hip (every other step's acceleration x 0.5 and 0.4); the ipol table ends
+           with the same.
   sisfall  sisfall-waist-adl: belt, sit/stand, lying, bending, car; no true steps, so every
            detected step is false. False steps per hour of sampled time (the 5-s gaps joining
            trials hold no samples and are not counted as time).
@@ -128,10 +130,11 @@ def baseline_steps(t: np.ndarray, acc: np.ndarray) -> int:
 @dataclass(frozen=True)
 class Job:
     """One trace to score. kind: 'file' (a trace on disk), 'resampled' (a file at another rate
-    and angle, seeded by `seed`), 'ipolshort' (a short walk cut from an IPOL trial, seed = (k, m,
-    percent of the trunk's acceleration kept): see ipol_short.py) or 'daylife' (a spliced day:
-    seed, minutes, rate; path = the shared folder its real walks come from, "" for
-    tests/data/real only). info: extra columns the tables need."""
+    and angle, seeded by `seed`), 'ipolshort' (a short walk cut from an IPOL trial, seed = (k, m):
+    see ipol_short.py) or 'daylife' (a spliced day: seed, minutes, rate; path = the shared folder
+    its real walks come from, "" for tests/data/real only). info: extra columns the tables
+    need. variant: an IPOL trial replayed as another walker would make it (ipol_short.variant).
+    """
 
     kind: str
     table: str
@@ -141,6 +144,7 @@ class Job:
     rate_hz: float = 0.0
     seed: tuple[int, ...] = ()
     info: tuple[tuple[str, str], ...] = ()
+    variant: str = ""  # ipol, ipolshort: one of ipol_short.VARIANTS, "" as recorded
 
 
 @dataclass
@@ -191,16 +195,16 @@ def load(job: Job) -> tuple[Trace, np.ndarray, Trace]:
     stem = Path(job.path)
     trace = source = read_trace(stem.with_name(stem.name + ".csv.gz"))
     truth = read_truth(stem.with_name(stem.name + ".steps.csv")) - trace.t[0]
-    if job.table == "ipol" and job.seed:  # the trial as a gentler walker would make it
-        trace = ipol_short.gentler(trace, job.seed[0] / 100.0)
+    if job.table == "ipol" and job.variant:  # the trial as another walker would make it
+        trace = ipol_short.variant(trace, truth + trace.t[0], job.variant)
     if job.kind == "resampled":
         trace = resampled(trace, job.rate_hz, np.random.default_rng(list(job.seed)))
         truth = truth[truth <= trace.t[-1]]
     if job.kind == "ipolshort":
-        k, m, percent = job.seed
+        k, m = job.seed
         source = Trace(t=trace.t - trace.t[0], acc=trace.acc, gyro=trace.gyro)
-        if percent != 100:  # the same wearer's whole trial and short walk, gentler
-            source = ipol_short.gentler(source, percent / 100.0, seed=10 * k + m)
+        if job.variant:  # the same wearer's whole trial and short walk, as another walker's
+            source = ipol_short.variant(source, truth, job.variant, seed=10 * k + m)
         trace, truth = ipol_short.short_walk(source, truth, k, m)
     return trace, truth, source
 
@@ -234,7 +238,7 @@ def run_job(job: Job) -> Result:
         return result
     trace, truth, trial = load(job)
     result = score(job, trace, truth)
-    if job.table == "ipol" and not job.seed:
+    if job.table == "ipol" and not job.variant:
         result.at_rest = truth_check.steps_at_rest(trace, truth + trace.t[0])
         if trace.gyro is not None:
             alone = replay(Trace(t=trace.t, acc=trace.acc)).step_times_s
@@ -270,11 +274,10 @@ def shared_jobs(table: str, folder: Path) -> list[Job]:
                     rate_hz=rate, seed=(int(rate), i))
                 for rate in RATES_HZ for i, r in enumerate(rows)]
     if table == "ipol":
-        return [Job("file", table, "lower back" if percent == 100 else f"gentler {percent}",
-                    r["trace"], str(folder / r["trace"]), seed=(percent,) if percent < 100 else (),
-                    info=(("turn_start_s", r["turn_start_s"]), ("turn_end_s", r["turn_end_s"])))
-                for percent in (100, *(round(100 * f) for f in ipol_short.GENTLER))
-                for r in rows]
+        return [Job("file", table, variant or "lower back", r["trace"], str(folder / r["trace"]),
+                    info=(("turn_start_s", r["turn_start_s"]), ("turn_end_s", r["turn_end_s"])),
+                    variant=variant)
+                for variant in ("", *ipol_short.VARIANTS) for r in rows]
     if table == "ipolshort":
         jobs = []
         for r in rows:
@@ -285,13 +288,10 @@ def shared_jobs(table: str, folder: Path) -> list[Job]:
                 continue  # its truth at the end is not what the sensor saw (truth_check.py)
             t0 = trace.t[0]
             turn = (float(r["turn_start_s"]), float(r["turn_end_s"]))
-            jobs += [Job("ipolshort", table, f"{k + m} steps", f"{r['trace']} {k}+{m}",
-                         str(stem), seed=(k, m, 100))
-                     for k, m in ipol_short.plans(truth - t0, turn)]
-            jobs += [Job("ipolshort", table, f"gentler {factor:g}",
-                         f"{r['trace']} {k}+{m} x{factor:g}", str(stem),
-                         seed=(k, m, round(100 * factor)))
-                     for factor in ipol_short.GENTLER
+            jobs += [Job("ipolshort", table, variant or f"{k + m} steps",
+                         f"{r['trace']} {k}+{m} {variant}", str(stem), seed=(k, m),
+                         variant=variant)
+                     for variant in ("", *ipol_short.VARIANTS)
                      for k, m in ipol_short.plans(truth - t0, turn)]
         return jobs
     if table == "sisfall":
@@ -440,18 +440,16 @@ def ipol_metrics(results: Sequence[Result], who: str) -> dict[str, float]:
             "turn": turn, "ends": ends}
 
 
-def strength(r: Result) -> float:
-    """The share of the trunk's acceleration an IPOL walk kept (ipol_short.gentler); 1 when it
-    is replayed as recorded."""
-    if r.job.table == "ipolshort":
-        return r.job.seed[2] / 100.0
-    if r.job.table == "ipol" and r.job.seed:
-        return r.job.seed[0] / 100.0
-    return 1.0
-
-
 def as_recorded(results: Sequence[Result]) -> list[Result]:
-    return [r for r in results if strength(r) == 1.0]
+    return [r for r in results if not r.job.variant]
+
+
+def variant_label(variant: str) -> str:
+    """How a table names one of ipol_short.VARIANTS."""
+    kind, factor = variant.rsplit(" x", 1)
+    if kind == "gentler":
+        return f"a gentler walker (steps x {factor})"
+    return f"one leg's steps x {factor} (a clip at the side of the hip)"
 
 
 def ipol_table(all_results: Sequence[Result]) -> str:
@@ -489,14 +487,15 @@ def ipol_table(all_results: Sequence[Result]) -> str:
         out += [f"| … all {len(results)} trials without the gyro: {label.split(' (')[0]} | "
                 f"{fmt.format(alone[key])} | {fmt.format(base[key])} | |"
                 for label, key, fmt, _ in rows if key in ("mae", "turn", "ends")]
-    # Our wearers often walk slowly and guarded: the same trials by a gentler walker.
-    for factor in ipol_short.GENTLER:
-        gentle = [r for r in all_results if strength(r) == factor]
-        if gentle:
-            g_ours, g_base = ipol_metrics(gentle, "ours"), ipol_metrics(gentle, "base")
-            out += [f"| … all {len(gentle)} trials, a gentler walker (steps x {factor:g}): "
-                    f"{label.split(' (')[0]} | {fmt.format(g_ours[key])} | "
-                    f"{fmt.format(g_base[key])} | |"
+    # Our wearers often walk slowly and guarded, and wear the clip at the side of the hip: the
+    # same trials as such a walker would make them.
+    for variant in ipol_short.VARIANTS:
+        group = [r for r in all_results if r.job.variant == variant]
+        if group:
+            v_ours, v_base = ipol_metrics(group, "ours"), ipol_metrics(group, "base")
+            out += [f"| … all {len(group)} trials, {variant_label(variant)}: "
+                    f"{label.split(' (')[0]} | {fmt.format(v_ours[key])} | "
+                    f"{fmt.format(v_base[key])} | |"
                     for label, key, fmt, _ in rows if key in ("mae", "turn", "ends")]
     return "\n".join(out)
 
@@ -529,10 +528,10 @@ def ipolshort_table(results: Sequence[Result]) -> str:
     out += [row(f"walks of {name}", g) for name, g in
             sorted(by_group(plain).items(), key=lambda kv: int(kv[0].split()[0]))]
     out.append(row("all", plain))
-    for factor in ipol_short.GENTLER:
-        gentle = [r for r in results if strength(r) == factor]
-        if gentle:
-            out.append(row(f"all, a gentler walker (steps x {factor:g})", gentle))
+    for variant in ipol_short.VARIANTS:
+        group = [r for r in results if r.job.variant == variant]
+        if group:
+            out.append(row(f"all, {variant_label(variant)}", group))
     return "\n".join(out)
 
 

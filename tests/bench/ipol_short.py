@@ -29,7 +29,6 @@ from device.trace import Trace
 
 FADE_S = 0.1          # cross-fade at the cut
 SIDES = (2, 3, 4)     # steps kept from the start (k) and from the end (m)
-GENTLER = (0.5, 0.35, 0.25)  # trunk acceleration of the gentler walkers (gentler())
 NOISE_RMS = 0.02      # m/s², the sensor's own noise put back after scaling
 
 
@@ -91,19 +90,58 @@ def after_walk(trial: Trace, walk: Trace, gap_s: float = 20.0) -> tuple[Trace, f
     return joined, shift
 
 
-def gentler(trace: Trace, factor: float, seed: int = 0) -> Trace:
-    """The same walk by a gentler walker: the dynamic acceleration (acc minus gravity, gravity
-    being the 2-s moving mean) scaled by ``factor``, and white sensor noise of NOISE_RMS added
-    back (scaling shrank the recording's own). Our wearers, with low back pain, often walk slowly
-    and guard the trunk, so their hip rises and falls less than the healthy adults' of the IPOL
-    trials (step peaks of about 2.5 m/s² at the lower back). The timing, the posture and the
-    gyroscope (the turn) are left as they were: only the strength of the steps changes.
-    """
+def _gravity(trace: Trace) -> np.ndarray:
+    """Gravity under each sample: the acceleration's 2-s moving mean (edges held)."""
     dt = float(np.median(np.diff(trace.t)))
     half = max(1, round(1.0 / dt))
     padded = np.pad(trace.acc, ((half, half), (0, 0)), mode="edge")
     csum = np.concatenate((np.zeros((1, 3)), np.cumsum(padded, axis=0)))
-    gravity = (csum[2 * half + 1 :] - csum[: -2 * half - 1]) / (2 * half + 1)
+    return (csum[2 * half + 1 :] - csum[: -2 * half - 1]) / (2 * half + 1)
+
+
+def _scaled(trace: Trace, factor: np.ndarray | float, seed: int) -> Trace:
+    """The dynamic acceleration (acc minus gravity) x ``factor`` (per sample or one number),
+    with white sensor noise of NOISE_RMS added back (scaling shrank the recording's own). The
+    timing, the posture and the gyroscope (the turn) are left as they were."""
+    gravity = _gravity(trace)
+    scale = np.asarray(factor, dtype=float)
+    scale = scale[:, None] if scale.ndim else scale
     noise = np.random.default_rng(seed).normal(0.0, NOISE_RMS, trace.acc.shape)
-    acc = gravity + factor * (trace.acc - gravity) + noise
-    return Trace(t=trace.t, acc=acc, gyro=trace.gyro)
+    return Trace(t=trace.t, acc=gravity + scale * (trace.acc - gravity) + noise, gyro=trace.gyro)
+
+
+def gentler(trace: Trace, factor: float, seed: int = 0) -> Trace:
+    """The same walk by a gentler walker: every step's acceleration x ``factor``. Our wearers,
+    with low back pain, often walk slowly and guard the trunk, so their hip rises and falls less
+    than the healthy adults' of the IPOL trials (step peaks of about 2.5 m/s² at the lower back).
+    """
+    return _scaled(trace, factor, seed)
+
+
+def one_leg_weaker(trace: Trace, truth: np.ndarray, factor: float, seed: int = 0) -> Trace:
+    """The same walk seen from the side of the hip: every other step's acceleration x
+    ``factor`` (the far leg's heel strike reaches a side clip weaker than the near leg's; at
+    the lower back and in the Oxford pockets the two legs' peaks are within 0.7-1 x of each
+    other). The factor switches between the mid-points of true steps (truth on the trace's
+    clock) over 0.1 s, so each step keeps its own waveform, only weaker."""
+    mids = (truth[1:] + truth[:-1]) / 2
+    far = (np.searchsorted(mids, trace.t) % 2).astype(float)
+    dt = float(np.median(np.diff(trace.t)))
+    width = max(1, round(0.1 / dt))
+    far = np.convolve(np.pad(far, (width // 2, width - 1 - width // 2), mode="edge"),
+                      np.ones(width) / width, mode="valid")
+    return _scaled(trace, 1.0 - (1.0 - factor) * far, seed)
+
+
+VARIANTS = ("gentler x0.5", "gentler x0.35", "gentler x0.25", "one leg x0.5", "one leg x0.4")
+
+
+def variant(trace: Trace, truth: np.ndarray, name: str, seed: int = 0) -> Trace:
+    """The walk as one of VARIANTS would make it ("gentler xF": gentler(); "one leg xF":
+    one_leg_weaker()); truth on the trace's clock."""
+    kind, factor = name.rsplit(" x", 1)
+    if kind == "gentler":
+        return gentler(trace, float(factor), seed)
+    if kind == "one leg":
+        return one_leg_weaker(trace, truth, float(factor), seed)
+    raise ValueError(f"unknown variant {name!r}")
