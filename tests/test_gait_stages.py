@@ -430,6 +430,33 @@ def test_how_faint_is_faint_is_learnt_from_the_wearers_strongest_walk() -> None:
     assert limits_after((P.gait_steps - 2, 0.6)) == (P.weak_ms2, P.faint_bout_ms2)
 
 
+@pytest.mark.parametrize("n", [6, 8])
+def test_a_walk_whose_left_and_right_steps_differ_counts(n: int) -> None:
+    # A clip at the side of the hip feels the near leg's heel strike more strongly: every other
+    # step here peaks at about a quarter of the others (beyond height_spread). Each leg's steps
+    # are alike and the hip sways like walking, so the walk counts, every step of it.
+    steps = rhythm(3.0, n, 100)
+    amps = np.where(np.arange(n) % 2, 0.8, 2.0)
+    t, acc, _ = hip(steps, amps, steps[-1] + 4.0, sway=0.9)
+    found = detect(t, acc)
+    assert found.size == n
+    assert np.max(np.abs(found - steps)) < 0.1
+    # Off (side_spread no wider than height_spread): the heights are too unlike.
+    pipe = StepPipeline(params=replace(P, side_spread=P.height_spread))
+    assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size == 0
+    # The same alternating bumps straight up and down (a bounce, not a walk): no proof.
+    t, acc, _ = hip(steps, amps, steps[-1] + 4.0)
+    assert detect(t, acc).size == 0
+
+
+def test_a_decaying_ringing_is_not_one_legs_steps() -> None:
+    seq = GaitSequence(50.0, P, SignalHistory(800))
+    ringing = [cand(100.0 + 30.0 * i, 2.0 * 0.6 ** i) for i in range(4)]  # 2.0 ... 0.43
+    # 4.6 x from first to last, within side_spread; but every other peak decays 2.8 x, which
+    # no leg's steps do: a ringing, whatever the signal looks like.
+    assert not seq._heights_alike(ringing)
+
+
 def test_a_short_walk_ending_in_a_jolt_counts_its_steps_but_not_the_jolt() -> None:
     # Three steps to a chair, then dropping into it: a jolt in the walk's rhythm, far stronger
     # than a step (so no run of four). The three steps count; the jolt is no closing step.

@@ -6,7 +6,8 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
   they are counted retroactively, with the gentle step before them (``contacts.lead_in``), so
   rejecting a car's bumps or a sit-to-stand does not cost the first steps of every bout.
   Walking means: intervals within 0.3-1.6 s and alike (strides more so than steps, since left
-  and right may differ), peak heights alike (a bump's ringing decays), one step's waveform like
+  and right may differ), peak heights alike (a bump's ringing decays; at the side of the hip one
+  leg's steps may peak far lower than the other's, ``_heights_alike``), one step's waveform like
   the next (autocorrelation at the step lag), gravity turning less than ``max_turn_deg`` (a
   device handled, a wearer sitting down). A run with less proof must move the hip across
   gravity about as much as along it, as walking does (a car's bounce is up and down, a body
@@ -418,8 +419,7 @@ class GaitSequence:
         iv = np.diff([c.index for c in run]) / self.rate_hz
         if float(median(iv.tolist())) < p.min_bout_interval_s:
             return None
-        heights = [c.height for c in run]
-        if max(heights) > p.height_spread * min(heights):
+        if not self._heights_alike(run):
             return self._ending(run[:-1], run[-1])  # a short walk's end: its last step fades
         if not self._gravity_steady(run):
             return None
@@ -460,13 +460,29 @@ class GaitSequence:
         intervals in range and within ``end_regularity`` of each other. None when they are not."""
         p = self.params
         heights = [c.height for c in steps]
-        if median(heights) < self._faint(p.weak_ms2) or max(heights) > p.height_spread * min(
-                heights):
+        if median(heights) < self._faint(p.weak_ms2) or not self._heights_alike(steps):
             return None
         iv = np.diff([c.index for c in steps]) / self.rate_hz
         if iv.min() < p.min_step_s or iv.max() > min(p.max_step_s, p.end_regularity * iv.min()):
             return None
         return float(iv.mean())
+
+    def _heights_alike(self, run: list[Candidate]) -> bool:
+        """Peaks as steps' are, not as a bump's ringing (which decays): within
+        ``height_spread`` of each other; or, when left and right steps differ (a clip at the
+        side of the hip sees the near leg's heel strike more strongly), each leg's steps (every
+        other peak) within ``side_alike`` of each other and all within ``side_spread``, if the
+        run moves and repeats like walking (more proof: alternating bumps are no proof). A
+        ringing whose every other peak keeps within side_alike decays too slowly to need it."""
+        p = self.params
+        heights = [c.height for c in run]
+        low, high = min(heights), max(heights)
+        if high <= p.height_spread * low:
+            return True
+        if high > p.side_spread * low or not all(
+                max(leg) <= p.side_alike * min(leg) for leg in (heights[0::2], heights[1::2])):
+            return False
+        return self._walking_like(run, stride=True)
 
     def _faint(self, limit_ms2: float) -> float:
         """A peak height (m/s²) below which steps are faint, for this wearer: ``limit_ms2``, or
@@ -486,10 +502,13 @@ class GaitSequence:
             return True
         return all(c.up is None or float(run[0].up @ c.up) >= self._cos_turn for c in run[1:])
 
-    def _walking_like(self, run: list[Candidate]) -> bool:
+    def _walking_like(self, run: list[Candidate], stride: bool = False) -> bool:
         """More proof for a run with less of it (faint, a slow first step, a fading end): it
-        moves the hip the way walking does and its steps look alike (``proof_corr``)."""
-        return self._walking_axes(run) and self._step_similarity(run) >= self.params.proof_corr
+        moves the hip the way walking does and its steps look alike (``proof_corr``), or, with
+        ``stride`` (left and right steps differ), its strides do."""
+        if not self._walking_axes(run):
+            return False
+        return self._step_similarity(run, stride) >= self.params.proof_corr
 
     def _walking_axes(self, run: list[Candidate]) -> bool:
         """The run moves the hip across gravity about as much as along it, as walking does
@@ -513,14 +532,17 @@ class GaitSequence:
         strides = iv[1:] + iv[:-1]  # left/right steps may alternate; strides should not
         return bool(strides.max() <= stride_regularity * strides.min())
 
-    def _step_similarity(self, run: list[Candidate]) -> float:
+    def _step_similarity(self, run: list[Candidate], stride: bool = False) -> float:
         """:func:`step_similarity` over the run, from half a step before its first peak to the
         refractory time after its last (never later, so the answer does not depend on how the
-        stream was cut)."""
+        stream was cut); with ``stride``, the better of the step's and the stride's (two
+        steps') lag."""
         lag = round(float(median(np.diff([c.index for c in run]).tolist())))
         lo = int(run[0].index - 0.5 * lag)
         hi = int(run[-1].index + min(0.5 * lag, self._min_step_cells)) + 1
-        return step_similarity(self.history.window(lo, hi), lag)
+        window = self.history.window(lo, hi)
+        alike = step_similarity(window, lag)
+        return max(alike, step_similarity(window, 2 * lag)) if stride else alike
 
 
 def step_similarity(signal: np.ndarray, lag: int) -> float:

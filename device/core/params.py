@@ -57,6 +57,8 @@ class DetectorParams:
                                            # is slower
     height_spread: float = 3.0       # max/min peak height when confirming (a bump's ringing
                                      # decays; steps keep their strength)
+    side_spread: float = 5.0         # ... or this, when every other peak (one leg's steps)
+    side_alike: float = 2.0          # keeps within this (the near leg's steps are stronger)
     min_step_corr: float = 0.25      # autocorrelation of the signal at the step lag (best
                                      # within +-15 %) over a confirming run: one step's
                                      # waveform like the next
