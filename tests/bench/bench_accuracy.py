@@ -36,9 +36,10 @@ Tables (the shared ones read ../shared/traces, never copied into the repository)
            after the sensor came to rest are left out (their last steps are not in the signal).
            More rows replay every walk and its trial as another walker would make them
            (ipol_short.VARIANTS): a gentler one (the trunk's acceleration x 0.5, 0.35 and 0.25,
-           as when walking slowly and guarded with a painful back), and one seen from the side
-           of the hip (every other step's acceleration x 0.5 and 0.4); the ipol table ends
-           with the same.
+           as when walking slowly and guarded with a painful back), one seen from the side
+           of the hip (every other step's acceleration x 0.5 and 0.4), and, for the short
+           walks only, a limp (one leg's steps 1.4 and 1.7 x as long as the other's, strides
+           as before); the ipol table ends with the first two kinds.
   sisfall  sisfall-waist-adl: belt, sit/stand, lying, bending, car; no true steps, so every
            detected step is false. False steps per hour of sampled time (the 5-s gaps joining
            trials hold no samples and are not counted as time).
@@ -196,7 +197,7 @@ def load(job: Job) -> tuple[Trace, np.ndarray, Trace]:
     trace = source = read_trace(stem.with_name(stem.name + ".csv.gz"))
     truth = read_truth(stem.with_name(stem.name + ".steps.csv")) - trace.t[0]
     if job.table == "ipol" and job.variant:  # the trial as another walker would make it
-        trace = ipol_short.variant(trace, truth + trace.t[0], job.variant)
+        trace = ipol_short.variant(trace, truth + trace.t[0], job.variant)[0]
     if job.kind == "resampled":
         trace = resampled(trace, job.rate_hz, np.random.default_rng(list(job.seed)))
         truth = truth[truth <= trace.t[-1]]
@@ -204,7 +205,7 @@ def load(job: Job) -> tuple[Trace, np.ndarray, Trace]:
         k, m = job.seed
         source = Trace(t=trace.t - trace.t[0], acc=trace.acc, gyro=trace.gyro)
         if job.variant:  # the same wearer's whole trial and short walk, as another walker's
-            source = ipol_short.variant(source, truth, job.variant, seed=10 * k + m)
+            source, truth = ipol_short.variant(source, truth, job.variant, seed=10 * k + m)
         trace, truth = ipol_short.short_walk(source, truth, k, m)
     return trace, truth, source
 
@@ -291,7 +292,7 @@ def shared_jobs(table: str, folder: Path) -> list[Job]:
             jobs += [Job("ipolshort", table, variant or f"{k + m} steps",
                          f"{r['trace']} {k}+{m} {variant}", str(stem), seed=(k, m),
                          variant=variant)
-                     for variant in ("", *ipol_short.VARIANTS)
+                     for variant in ("", *ipol_short.VARIANTS, *ipol_short.LIMPS)
                      for k, m in ipol_short.plans(truth - t0, turn)]
         return jobs
     if table == "sisfall":
@@ -449,6 +450,8 @@ def variant_label(variant: str) -> str:
     kind, factor = variant.rsplit(" x", 1)
     if kind == "gentler":
         return f"a gentler walker (steps x {factor})"
+    if kind == "limp":
+        return f"a limp (one leg's steps {factor} x as long as the other's)"
     return f"one leg's steps x {factor} (a clip at the side of the hip)"
 
 
@@ -528,7 +531,7 @@ def ipolshort_table(results: Sequence[Result]) -> str:
     out += [row(f"walks of {name}", g) for name, g in
             sorted(by_group(plain).items(), key=lambda kv: int(kv[0].split()[0]))]
     out.append(row("all", plain))
-    for variant in ipol_short.VARIANTS:
+    for variant in (*ipol_short.VARIANTS, *ipol_short.LIMPS):
         group = [r for r in results if r.job.variant == variant]
         if group:
             out.append(row(f"all, {variant_label(variant)}", group))

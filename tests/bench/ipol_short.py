@@ -133,15 +133,44 @@ def one_leg_weaker(trace: Trace, truth: np.ndarray, factor: float, seed: int = 0
     return _scaled(trace, 1.0 - (1.0 - factor) * far, seed)
 
 
+def limping(trace: Trace, truth: np.ndarray, ratio: float) -> tuple[Trace, np.ndarray]:
+    """The same walk with a limp: one leg's steps take ``ratio`` x as long as the other's, each
+    stride as long as before (an antalgic gait shortens the painful leg's stance). Time is
+    warped piecewise-linearly between true steps and the recording resampled on its own clock
+    (linear interpolation); the accelerations are not rescaled. Returns the walk and its true
+    steps on the new clock."""
+    iv = np.diff(truth)
+    long, short = 2 * ratio / (1 + ratio), 2 / (1 + ratio)
+    new = truth[0] + np.concatenate(([0.0], np.cumsum(iv * np.where(np.arange(iv.size) % 2,
+                                                                     short, long))))
+    # new clock -> recording's clock: steps map to steps, shifted outside the walk
+    knots_new = np.concatenate(([trace.t[0]], new, [trace.t[-1] + new[-1] - truth[-1]]))
+    knots_old = np.concatenate(([trace.t[0]], truth, [trace.t[-1]]))
+    dt = float(np.median(np.diff(trace.t)))
+    t = np.arange(trace.t[0], knots_new[-1], dt)
+    source = np.interp(t, knots_new, knots_old)
+
+    def resample(x: np.ndarray) -> np.ndarray:
+        return np.column_stack([np.interp(source, trace.t, x[:, i]) for i in range(3)])
+
+    gyro = resample(trace.gyro) if trace.gyro is not None else None
+    return Trace(t=t, acc=resample(trace.acc), gyro=gyro), new
+
+
 VARIANTS = ("gentler x0.5", "gentler x0.35", "gentler x0.25", "one leg x0.5", "one leg x0.4")
+LIMPS = ("limp x1.4", "limp x1.7")  # these warp the clock too (the turn moves): short walks only
 
 
-def variant(trace: Trace, truth: np.ndarray, name: str, seed: int = 0) -> Trace:
-    """The walk as one of VARIANTS would make it ("gentler xF": gentler(); "one leg xF":
-    one_leg_weaker()); truth on the trace's clock."""
+def variant(trace: Trace, truth: np.ndarray, name: str,
+            seed: int = 0) -> tuple[Trace, np.ndarray]:
+    """The walk as one of VARIANTS or LIMPS would make it ("gentler xF": gentler(); "one leg
+    xF": one_leg_weaker(); "limp xR": limping()), and its true steps; truth on the trace's
+    clock."""
     kind, factor = name.rsplit(" x", 1)
     if kind == "gentler":
-        return gentler(trace, float(factor), seed)
+        return gentler(trace, float(factor), seed), truth
     if kind == "one leg":
-        return one_leg_weaker(trace, truth, float(factor), seed)
+        return one_leg_weaker(trace, truth, float(factor), seed), truth
+    if kind == "limp":
+        return limping(trace, truth, float(factor))
     raise ValueError(f"unknown variant {name!r}")
