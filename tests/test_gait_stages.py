@@ -449,6 +449,33 @@ def test_a_walk_whose_left_and_right_steps_differ_counts(n: int) -> None:
     assert detect(t, acc).size == 0
 
 
+@pytest.mark.parametrize("n", [8, 10])
+def test_a_limping_walk_counts(n: int) -> None:
+    # A limp: one leg's steps take 1.9 x as long as the other's (beyond regularity), every
+    # stride as long as the next. Strides alike and one stride's waveform like the next, with
+    # the hip moving like walking: a walk, every step of it.
+    steps = 3.0 + np.concatenate([[0.0], np.cumsum(np.tile([0.42, 0.8], n)[: n - 1])])
+    t, acc, _ = hip(steps, np.full(n, 2.0), steps[-1] + 4.0, sway=0.6)
+    found = detect(t, acc)
+    assert found.size == n
+    assert np.max(np.abs(found - steps)) < 0.1
+    # Off (uneven_regularity no wider than regularity): the steps are too unlike.
+    pipe = StepPipeline(params=replace(P, uneven_regularity=P.regularity))
+    assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size == 0
+    # The same rhythm straight up and down (no sway): no proof, no walk.
+    t, acc, _ = hip(steps, np.full(n, 2.0), steps[-1] + 4.0)
+    assert detect(t, acc).size == 0
+
+
+def test_a_short_walks_three_clear_steps_may_start_slower() -> None:
+    # Out of a standstill the first interval is longer: up to end_regularity (1.5) x the next.
+    seq = GaitSequence(50.0, P, SignalHistory(800))
+    slower_first = [cand(100.0, 2.0), cand(142.0, 2.0), cand(172.0, 2.0)]  # 0.84 s, 0.6 s
+    assert seq._clear_rhythm(slower_first) == pytest.approx(0.72)
+    hesitant = [cand(100.0, 2.0), cand(148.0, 2.0), cand(178.0, 2.0)]  # 0.96 s, 0.6 s: 1.6 x
+    assert seq._clear_rhythm(hesitant) is None
+
+
 def test_a_decaying_ringing_is_not_one_legs_steps() -> None:
     seq = GaitSequence(50.0, P, SignalHistory(800))
     ringing = [cand(100.0 + 30.0 * i, 2.0 * 0.6 ** i) for i in range(4)]  # 2.0 ... 0.43

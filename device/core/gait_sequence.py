@@ -6,7 +6,8 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
   they are counted retroactively, with the gentle step before them (``contacts.lead_in``), so
   rejecting a car's bumps or a sit-to-stand does not cost the first steps of every bout.
   Walking means: intervals within 0.3-1.6 s and alike (strides more so than steps, since left
-  and right may differ), peak heights alike (a bump's ringing decays; at the side of the hip one
+  and right may differ; a limp's steps may differ 2 x if one stride looks like the next), peak
+  heights alike (a bump's ringing decays; at the side of the hip one
   leg's steps may peak far lower than the other's, ``_heights_alike``), one step's waveform like
   the next (autocorrelation at the step lag), gravity turning less than ``max_turn_deg`` (a
   device handled, a wearer sitting down). A run with less proof must move the hip across
@@ -414,7 +415,12 @@ class GaitSequence:
         if not self._regular(run, p.stride_regularity) and not (
                 # The first step out of a standstill is slower: strides less alike, then, if
                 # the run moves and repeats like walking.
-                self._regular(run, p.onset_stride_regularity) and self._walking_like(run)):
+                self._regular(run, p.onset_stride_regularity) and self._walking_like(run)
+        ) and not (
+                # A limp, or one leg's steps peaking later at the side of the hip: steps less
+                # alike, strides as alike as ever, one stride like the next.
+                self._regular(run, p.stride_regularity, p.uneven_regularity)
+                and self._walking_like(run, stride=True)):
             return self._ending(run[:-1], run[-1])  # or a short walk's fading end
         iv = np.diff([c.index for c in run]) / self.rate_hz
         if float(median(iv.tolist())) < p.min_bout_interval_s:
@@ -520,14 +526,15 @@ class GaitSequence:
         lo, hi = self.params.axes_ratio
         return lo * lo <= energy[1] / energy[0] <= hi * hi
 
-    def _regular(self, run: list[Candidate], stride_regularity: float) -> bool:
-        """Intervals of a walking rhythm: in range, alike, and strides (two steps) alike
-        within ``stride_regularity``."""
+    def _regular(self, run: list[Candidate], stride_regularity: float,
+                 regularity: float | None = None) -> bool:
+        """Intervals of a walking rhythm: in range, alike (max/min within ``regularity``, the
+        params' by default), and strides (two steps) alike within ``stride_regularity``."""
         p = self.params
         iv = np.diff([c.index for c in run]) / self.rate_hz
         if iv.min() < p.min_step_s or iv.max() > p.max_step_s:
             return False
-        if iv.max() > p.regularity * iv.min():
+        if iv.max() > (regularity or p.regularity) * iv.min():
             return False
         strides = iv[1:] + iv[:-1]  # left/right steps may alternate; strides should not
         return bool(strides.max() <= stride_regularity * strides.min())
@@ -542,7 +549,10 @@ class GaitSequence:
         hi = int(run[-1].index + min(0.5 * lag, self._min_step_cells)) + 1
         window = self.history.window(lo, hi)
         alike = step_similarity(window, lag)
-        return max(alike, step_similarity(window, 2 * lag)) if stride else alike
+        if not stride:
+            return alike
+        stride_lag = round(2 * (run[-1].index - run[0].index) / (len(run) - 1))  # not 2 x the
+        return max(alike, step_similarity(window, stride_lag))  # median step: a limp's differ
 
 
 def step_similarity(signal: np.ndarray, lag: int) -> float:

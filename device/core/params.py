@@ -41,7 +41,7 @@ class DetectorParams:
     end_height: float = 0.1          # (0: off) a short walk's end: min_bout_steps - 1 clear
                                      # steps and a gentle one of at least this x their median
                                      # peak, in rhythm, moving the hip like walking (axes_ratio)
-    end_regularity: float = 1.3      # ... the clear steps' intervals within this ratio, the
+    end_regularity: float = 1.5      # ... the clear steps' intervals within this ratio, the
     end_early: float = 0.6           # gentle one's from this x their mean to trail_gap x
     proof_corr: float = 0.6          # a run confirmed on less proof (faint, or a walk's end)
                                      # must look alike at least this much (step similarity)
@@ -50,7 +50,9 @@ class DetectorParams:
     short_walk_spm: float = 133.0    # most this pace (out of a standstill, not brisk), with
     short_walk_tilt: float = 20.0    # gravity within this (deg) of where it was in the last
                                      # bout (the wearer upright, as when walking)
-    regularity: float = 1.8          # max/min interval allowed when confirming a bout
+    regularity: float = 1.8          # max/min interval allowed when confirming a bout, or
+    uneven_regularity: float = 2.0   # this when its strides are alike (stride_regularity) and
+                                     # one stride's waveform like the next (a limp)
     stride_regularity: float = 1.15  # max/min of two-step (stride) times when confirming, or
     onset_stride_regularity: float = 1.25  # this for a run that moves and repeats like walking
                                            # (proof_corr): the first step out of a standstill
