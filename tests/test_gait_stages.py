@@ -467,6 +467,22 @@ def test_a_limping_walk_counts(n: int) -> None:
     assert detect(t, acc).size == 0
 
 
+def test_a_limps_strides_look_alike_though_its_steps_do_not() -> None:
+    # One leg's step short and sharp, the other's long and broad: step to step the waveform
+    # changes, stride to stride it repeats. The stride lag is two mean steps (a limp's median
+    # step is one leg's).
+    rate = 50.0
+    steps = 1.0 + np.concatenate([[0.0], np.cumsum(np.tile([0.42, 0.8], 4))])
+    t = np.arange(0.0, steps[-1] + 1.0, 1.0 / rate)
+    signal = sum((1.0 if i % 2 else 0.6) * np.exp(-0.5 * ((t - s) / (0.05 if i % 2 else 0.12))
+                                                 ** 2) for i, s in enumerate(steps))
+    history = SignalHistory(2000)
+    history.push(0, signal - signal.mean())
+    seq = GaitSequence(rate, P, history)
+    run = [cand(s * rate, 1.0) for s in steps[2:6]]
+    assert seq._step_similarity(run) < P.proof_corr <= seq._step_similarity(run, stride=True)
+
+
 def test_a_short_walks_three_clear_steps_may_start_slower() -> None:
     # Out of a standstill the first interval is longer: up to end_regularity (1.5) x the next.
     seq = GaitSequence(50.0, P, SignalHistory(800))

@@ -452,13 +452,14 @@ class GaitSequence:
                 p.end_height * float(median(heights)) <= gentle.height < min(heights)):
             return None
         # A short walk's rhythm is its clear steps' (the first out of a standstill may be a
-        # little slower); the fading step comes a little early or late.
+        # little slower); the fading step comes a little early or late. Its steps may be
+        # uneven (a limp, a pocket's or a side clip's far leg): one stride like the next will do.
         rhythm = self._clear_rhythm(strong)
         last = (gentle.index - strong[-1].index) / self.rate_hz
         if rhythm is None or rhythm < p.min_bout_interval_s or not (
                 p.end_early * rhythm <= last <= p.trail_gap * rhythm):
             return None
-        return run if self._gravity_steady(run) and self._walking_like(run) else None
+        return run if self._gravity_steady(run) and self._walking_like(run, stride=True) else None
 
     def _clear_rhythm(self, steps: list[Candidate]) -> float | None:
         """The mean interval (s) of a few clear steps alike, the proof a short walk has: their
