@@ -7,10 +7,10 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
   rejecting a car's bumps or a sit-to-stand does not cost the first steps of every bout.
   Walking means: intervals within 0.3-1.6 s and alike (strides more so than steps, since left
   and right may differ; a limp's steps may differ 2 x if one stride looks like the next), peak
-  heights alike (a bump's ringing decays; at the side of the hip one
-  leg's steps may peak far lower than the other's, ``_heights_alike``), one step's waveform like
-  the next (autocorrelation at the step lag), gravity turning less than ``max_turn_deg`` (a
-  device handled, a wearer sitting down). A run with less proof must move the hip across
+  heights alike (a bump's ringing decays; at the side of the hip one leg's steps may peak far
+  lower than the other's, ``_heights_alike``), one step's waveform like the next
+  (autocorrelation at the step lag), gravity turning less than ``max_turn_deg`` (a device
+  handled, a wearer sitting down). A run with less proof must move the hip across
   gravity about as much as along it, as walking does (a car's bounce is up and down, a body
   shifting is sideways), and repeat more closely (``_walking_like``): a faint run (else it needs
   twice as many steps), a run whose first stride is slower (the first step out of a
@@ -412,15 +412,14 @@ class GaitSequence:
             if len(self._pending) < p.weak_bout_steps:
                 return None
             run = self._pending[-p.weak_bout_steps :]
-        if not self._regular(run, p.stride_regularity) and not (
+        if not (self._regular(run, p.stride_regularity)
                 # The first step out of a standstill is slower: strides less alike, then, if
                 # the run moves and repeats like walking.
-                self._regular(run, p.onset_stride_regularity) and self._walking_like(run)
-        ) and not (
+                or (self._regular(run, p.onset_stride_regularity) and self._walking_like(run))
                 # A limp, or one leg's steps peaking later at the side of the hip: steps less
-                # alike, strides as alike as ever, one stride like the next.
-                self._regular(run, p.stride_regularity, p.uneven_regularity)
-                and self._walking_like(run, stride=True)):
+                # alike, strides as alike as ever, and one stride like the next.
+                or (self._regular(run, p.stride_regularity, p.uneven_regularity)
+                    and self._walking_like(run, stride=True))):
             return self._ending(run[:-1], run[-1])  # or a short walk's fading end
         iv = np.diff([c.index for c in run]) / self.rate_hz
         if float(median(iv.tolist())) < p.min_bout_interval_s:
@@ -552,8 +551,9 @@ class GaitSequence:
         alike = step_similarity(window, lag)
         if not stride:
             return alike
-        stride_lag = round(2 * (run[-1].index - run[0].index) / (len(run) - 1))  # not 2 x the
-        return max(alike, step_similarity(window, stride_lag))  # median step: a limp's differ
+        # Two mean steps, not two median ones: a limp's median step is one leg's.
+        stride_lag = round(2 * (run[-1].index - run[0].index) / (len(run) - 1))
+        return max(alike, step_similarity(window, stride_lag))
 
 
 def step_similarity(signal: np.ndarray, lag: int) -> float:
