@@ -36,7 +36,8 @@ Tables (the shared ones read ../shared/traces, never copied into the repository)
            after the sensor came to rest are left out (their last steps are not in the signal).
            More rows replay every walk and its trial as another walker would make them
            (ipol_short.VARIANTS): a gentler one (the trunk's acceleration x 0.5, 0.35 and 0.25,
-           as when walking slowly and guarded with a painful back), one seen from the side
+           as when walking guarded with a painful back), a slower one (the same walk 1.3 and
+           1.6 x as slow: accelerations / 1.7 and / 2.6, the turn slower), one seen from the side
            of the hip (every other step's acceleration x 0.5 and 0.4), and, for the short
            walks only, a limp (one leg's steps 1.4 and 1.7 x as long as the other's, strides
            as before); the ipol table ends with the first two kinds.
@@ -197,7 +198,8 @@ def load(job: Job) -> tuple[Trace, np.ndarray, Trace]:
     trace = source = read_trace(stem.with_name(stem.name + ".csv.gz"))
     truth = read_truth(stem.with_name(stem.name + ".steps.csv")) - trace.t[0]
     if job.table == "ipol" and job.variant:  # the trial as another walker would make it
-        trace = ipol_short.variant(trace, truth + trace.t[0], job.variant)[0]
+        trace, truth = ipol_short.variant(trace, truth + trace.t[0], job.variant)
+        truth = truth - trace.t[0]
     if job.kind == "resampled":
         trace = resampled(trace, job.rate_hz, np.random.default_rng(list(job.seed)))
         truth = truth[truth <= trace.t[-1]]
@@ -366,8 +368,9 @@ def found_share(results: Sequence[Result], who: str,
 
 
 def turn_steps(r: Result) -> np.ndarray:
-    a = float(r.info["turn_start_s"]) - r.t0
-    b = float(r.info["turn_end_s"]) - r.t0
+    scale = ipol_short.time_scale(r.job.variant)  # a slower walker's turn takes longer
+    a = (float(r.info["turn_start_s"]) - r.t0) * scale
+    b = (float(r.info["turn_end_s"]) - r.t0) * scale
     return np.flatnonzero((r.truth >= a) & (r.truth <= b))
 
 
@@ -450,6 +453,8 @@ def variant_label(variant: str) -> str:
     kind, factor = variant.rsplit(" x", 1)
     if kind == "gentler":
         return f"a gentler walker (steps x {factor})"
+    if kind == "slower":
+        return f"a slower walker ({factor} x as slow, steps x {1 / float(factor) ** 2:.2f})"
     if kind == "limp":
         return f"a limp (one leg's steps {factor} x as long as the other's)"
     return f"one leg's steps x {factor} (a clip at the side of the hip)"

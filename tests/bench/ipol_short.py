@@ -157,18 +157,39 @@ def limping(trace: Trace, truth: np.ndarray, ratio: float) -> tuple[Trace, np.nd
     return Trace(t=t, acc=resample(trace.acc), gyro=gyro), new
 
 
-VARIANTS = ("gentler x0.5", "gentler x0.35", "gentler x0.25", "one leg x0.5", "one leg x0.4")
-LIMPS = ("limp x1.4", "limp x1.7")  # these warp the clock too (the turn moves): short walks only
+def slower(trace: Trace, factor: float, seed: int = 0) -> Trace:
+    """The same walk ``factor`` x slower, as a slow walker makes it: the clock stretched about
+    the first sample (the same samples, at a lower rate), the dynamic acceleration / factor²
+    (a slowed motion's), the gyroscope / factor (the turn takes longer), sensor noise put back.
+    """
+    stretched = Trace(t=trace.t[0] + (trace.t - trace.t[0]) * factor, acc=trace.acc,
+                      gyro=None if trace.gyro is None else trace.gyro / factor)
+    return _scaled(stretched, 1.0 / factor**2, seed)
+
+
+def time_scale(name: str) -> float:
+    """How much a variant stretches the clock about the trace's first sample (1: not at all;
+    a limp's warp is not uniform and has no single scale)."""
+    kind, factor = name.rsplit(" x", 1) if name else ("", "1")
+    return float(factor) if kind == "slower" else 1.0
+
+
+VARIANTS = ("gentler x0.5", "gentler x0.35", "gentler x0.25", "slower x1.3", "slower x1.6",
+            "one leg x0.5", "one leg x0.4")
+LIMPS = ("limp x1.4", "limp x1.7")  # these warp the clock unevenly (the turn moves): short walks
 
 
 def variant(trace: Trace, truth: np.ndarray, name: str,
             seed: int = 0) -> tuple[Trace, np.ndarray]:
-    """The walk as one of VARIANTS or LIMPS would make it ("gentler xF": gentler(); "one leg
-    xF": one_leg_weaker(); "limp xR": limping()), and its true steps; truth on the trace's
-    clock."""
+    """The walk as one of VARIANTS or LIMPS would make it ("gentler xF": gentler(); "slower
+    xF": slower(); "one leg xF": one_leg_weaker(); "limp xR": limping()), and its true steps;
+    truth on the trace's clock."""
     kind, factor = name.rsplit(" x", 1)
     if kind == "gentler":
         return gentler(trace, float(factor), seed), truth
+    if kind == "slower":
+        scale = float(factor)
+        return slower(trace, scale, seed), trace.t[0] + (truth - trace.t[0]) * scale
     if kind == "one leg":
         return one_leg_weaker(trace, truth, float(factor), seed), truth
     if kind == "limp":
