@@ -30,7 +30,7 @@ from device.core.step_signal import SignalChunk, StepSignal, split_chunk
 
 __all__ = ["DetectorParams", "StepDetector"]
 
-PIECE_S = 8.0  # longer signal chunks are fed to the later stages in pieces (split_chunk)
+PIECE_S = 12.0  # longer signal chunks are fed to the later stages in pieces (split_chunk)
 
 
 class StepDetector:
