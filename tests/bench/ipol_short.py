@@ -15,6 +15,11 @@ phase of the same foot's stride (n - m - k even; the left/right pattern goes on 
 neither half holds the turn. The true steps move with the halves, so every one is a real step
 with its real foot-contact time. The bout has k + m = 4..8 steps.
 
+It also replays a trial as another walker would make it (``variant``: VARIANTS and LIMPS):
+gentler, slower, seen from the side of the hip, limping. Every recording we have is of healthy
+adults walking briskly; our wearers have a painful back and clip the device at the hip. The
+variants are models of that, meant to show which rules break, not to be tuned to.
+
 The recordings stay in ../shared (their licence): this module reads them there, for the
 benchmark only, and nothing it makes is written into the repository.
 """
