@@ -450,14 +450,14 @@ def as_recorded(results: Sequence[Result]) -> list[Result]:
 
 def variant_label(variant: str) -> str:
     """How a table names one of ipol_short.VARIANTS."""
-    kind, factor = variant.rsplit(" x", 1)
+    kind, factor = ipol_short.parse_variant(variant)
     if kind == "gentler":
-        return f"a gentler walker (steps x {factor})"
+        return f"a gentler walker (steps x {factor:g})"
     if kind == "slower":
-        return f"a slower walker ({factor} x as slow, steps x {1 / float(factor) ** 2:.2f})"
+        return f"a slower walker ({factor:g} x as slow, steps x {1 / factor ** 2:.2f})"
     if kind == "limp":
-        return f"a limp (one leg's steps {factor} x as long as the other's)"
-    return f"one leg's steps x {factor} (a clip at the side of the hip)"
+        return f"a limp (one leg's steps {factor:g} x as long as the other's)"
+    return f"one leg's steps x {factor:g} (a clip at the side of the hip)"
 
 
 def ipol_table(all_results: Sequence[Result]) -> str:
@@ -478,6 +478,13 @@ def ipol_table(all_results: Sequence[Result]) -> str:
            "target |", "|---|---|---|---|"]
     out += [f"| {label} | {fmt.format(ours[key])} | {fmt.format(base[key])} | {target} |"
             for label, key, fmt, target in rows]
+
+    def again(over: str, ours_m: dict[str, float], base_m: dict[str, float]) -> list[str]:
+        """The MAE, turn and first/last rows again, over other trials or other walkers."""
+        return [f"| … {over}: {label.split(' (')[0]} | {fmt.format(ours_m[key])} | "
+                f"{fmt.format(base_m[key])} | |"
+                for label, key, fmt, _ in rows if key in ("mae", "turn", "ends")]
+
     # The same, over the trials whose truth the lower-back sensor saw throughout (truth_check).
     off = [r for r in results if r.at_rest is not None and r.at_rest.any()]
     seen = [r for r in results if r not in off]
@@ -485,26 +492,19 @@ def ipol_table(all_results: Sequence[Result]) -> str:
         n_rest = sum(int(r.at_rest.sum()) for r in off)
         out.append(f"| true steps while the sensor was at rest (no step at the lower back) | "
                    f"{n_rest} in {len(off)} trials | | |")
-        seen_ours, seen_base = ipol_metrics(seen, "ours"), ipol_metrics(seen, "base")
-        out += [f"| … the other {len(seen)} trials: {label.split(' (')[0]} | "
-                f"{fmt.format(seen_ours[key])} | {fmt.format(seen_base[key])} | |"
-                for label, key, fmt, _ in rows if key in ("mae", "turn", "ends")]
+        out += again(f"the other {len(seen)} trials", ipol_metrics(seen, "ours"),
+                     ipol_metrics(seen, "base"))
     # Many devices and recordings have no gyroscope: the same trials with it left out.
     if results and all(r.nogyro is not None for r in results):
-        alone = ipol_metrics(results, "nogyro")
-        out += [f"| … all {len(results)} trials without the gyro: {label.split(' (')[0]} | "
-                f"{fmt.format(alone[key])} | {fmt.format(base[key])} | |"
-                for label, key, fmt, _ in rows if key in ("mae", "turn", "ends")]
+        out += again(f"all {len(results)} trials without the gyro",
+                     ipol_metrics(results, "nogyro"), base)
     # Our wearers often walk slowly and guarded, and wear the clip at the side of the hip: the
     # same trials as such a walker would make them.
     for variant in ipol_short.VARIANTS:
         group = [r for r in all_results if r.job.variant == variant]
         if group:
-            v_ours, v_base = ipol_metrics(group, "ours"), ipol_metrics(group, "base")
-            out += [f"| … all {len(group)} trials, {variant_label(variant)}: "
-                    f"{label.split(' (')[0]} | {fmt.format(v_ours[key])} | "
-                    f"{fmt.format(v_base[key])} | |"
-                    for label, key, fmt, _ in rows if key in ("mae", "turn", "ends")]
+            out += again(f"all {len(group)} trials, {variant_label(variant)}",
+                         ipol_metrics(group, "ours"), ipol_metrics(group, "base"))
     return "\n".join(out)
 
 

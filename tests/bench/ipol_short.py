@@ -172,11 +172,17 @@ def slower(trace: Trace, factor: float, seed: int = 0) -> Trace:
     return _scaled(stretched, 1.0 / factor**2, seed)
 
 
+def parse_variant(name: str) -> tuple[str, float]:
+    """("gentler", 0.35) from "gentler x0.35": a variant's kind and factor."""
+    kind, factor = name.rsplit(" x", 1)
+    return kind, float(factor)
+
+
 def time_scale(name: str) -> float:
-    """How much a variant stretches the clock about the trace's first sample (1: not at all;
-    a limp's warp is not uniform and has no single scale)."""
-    kind, factor = name.rsplit(" x", 1) if name else ("", "1")
-    return float(factor) if kind == "slower" else 1.0
+    """How much a variant stretches the clock about the trace's first sample (1: not at all,
+    or "" as recorded; a limp's warp is not uniform and has no single scale)."""
+    kind, factor = parse_variant(name) if name else ("", 1.0)
+    return factor if kind == "slower" else 1.0
 
 
 VARIANTS = ("gentler x0.5", "gentler x0.35", "gentler x0.25", "slower x1.3", "slower x1.6",
@@ -189,14 +195,13 @@ def variant(trace: Trace, truth: np.ndarray, name: str,
     """The walk as one of VARIANTS or LIMPS would make it ("gentler xF": gentler(); "slower
     xF": slower(); "one leg xF": one_leg_weaker(); "limp xR": limping()), and its true steps;
     truth on the trace's clock."""
-    kind, factor = name.rsplit(" x", 1)
+    kind, factor = parse_variant(name)
     if kind == "gentler":
-        return gentler(trace, float(factor), seed), truth
+        return gentler(trace, factor, seed), truth
     if kind == "slower":
-        scale = float(factor)
-        return slower(trace, scale, seed), trace.t[0] + (truth - trace.t[0]) * scale
+        return slower(trace, factor, seed), trace.t[0] + (truth - trace.t[0]) * factor
     if kind == "one leg":
-        return one_leg_weaker(trace, truth, float(factor), seed), truth
+        return one_leg_weaker(trace, truth, factor, seed), truth
     if kind == "limp":
-        return limping(trace, truth, float(factor))
+        return limping(trace, truth, factor)
     raise ValueError(f"unknown variant {name!r}")
