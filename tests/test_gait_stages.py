@@ -399,6 +399,27 @@ def test_a_gentle_walkers_three_steps_are_a_walk_as_gentle_as_their_walking() ->
     assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size == 10
 
 
+def test_stepping_about_at_no_rhythm_after_a_walk_counts() -> None:
+    # Daily life between walks: a step, a long one, a quick one (a kitchen, a desk). No rhythm
+    # check admits it; clear heel strikes by a wearer standing as they walk do.
+    later = 17.0 + np.cumsum([0.0, 0.5, 1.2, 0.45])
+    t, acc = walk_then(later)
+    found = detect(t, acc)
+    assert found.size == 10 + later.size
+    assert np.max(np.abs(found[10:] - later)) < 0.1
+    # Not when seated or bent (gravity 40 deg off how they stood walking), not cold (nothing
+    # yet says how they stand to walk), not faint (below irregular_ms2), and not when off.
+    t, acc = walk_then(later, tilt_deg=40.0)
+    assert detect(t, acc).size == 10
+    t, acc, _ = hip(later, np.full(later.size, 2.0), later[-1] + 4.0, sway=0.9)
+    assert detect(t, acc).size == 0
+    t, acc = walk_then(later, later_amp=0.8)
+    assert detect(t, acc).size == 10
+    t, acc = walk_then(later)
+    pipe = StepPipeline(params=replace(P, irregular_ms2=0.0))
+    assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size == 10
+
+
 def test_one_long_chunk_gives_the_steps_one_second_batches_give() -> None:
     # Faint steps are judged on the signal before them (how the hip sways, how alike they
     # look), which the detector keeps for about 15 s: a chunk longer than that must not push

@@ -20,7 +20,9 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
   wearer stands as they do when walking (gravity within ``short_walk_tilt`` of where it pointed
   during their last bout), at a pace a walk out of a standstill keeps (``_short_walk``).
   What is faint is relative to the wearer once they have walked 10 steps in a bout: a slow or
-  guarded walker's steps are fainter than a brisk one's (``_faint``).
+  guarded walker's steps are fainter than a brisk one's (``_faint``). Stepping about a room or
+  a kitchen keeps no rhythm at all: once the wearer has walked, four clear heel strikes at any
+  intervals start a bout too, when the wearer stands as when walking (``_stepping_tail``).
 * **Inside.** Each candidate whose interval fits the bout's rhythm counts (an early, small bump
   is the second bump of a slow step, not a step). A break in rhythm does not end the bout: after
   a pause or a turn shorter than ``pause_s``, two clear steps in rhythm carry it on, and the gentle
@@ -206,7 +208,7 @@ class GaitSequence:
         horizon = cand.index - p.max_step_s * self.rate_hz * (
             max(p.min_bout_steps, p.weak_bout_steps) - 1)
         self._pending = [c for c in self._pending if c.index >= horizon]
-        return self._regular_tail()
+        return self._regular_tail() or self._stepping_tail()
 
     def _reach(self) -> float:
         """How far (grid cells) a held candidate may lie from the next one of its run."""
@@ -245,10 +247,18 @@ class GaitSequence:
         rhythm = self._clear_rhythm(run)
         if rhythm is None or rhythm < 60.0 / p.short_walk_spm:
             return None
-        cos_tilt = float(np.cos(np.radians(p.short_walk_tilt)))
-        if any(c.up is None or float(c.up @ self._upright) < cos_tilt for c in run):
+        if not self._stands_as_walking(run):
             return None
         return run if self._gravity_steady(run) and self._walking_like(run) else None
+
+    def _stands_as_walking(self, run: list[Candidate]) -> bool:
+        """Gravity at every step within ``short_walk_tilt`` of where it pointed in this
+        wearer's last bout: upright as when walking (not lying, bent or seated). False before
+        the wearer's first bout, when nothing says how they stand to walk."""
+        if self._upright is None:
+            return False
+        cos_tilt = float(np.cos(np.radians(self.params.short_walk_tilt)))
+        return all(c.up is not None and float(c.up @ self._upright) >= cos_tilt for c in run)
 
     def _start_bout(self, run: list[Candidate]) -> list[Candidate]:
         """A run that looks like walking starts a bout: count it and its gentle first step.
@@ -431,6 +441,24 @@ class GaitSequence:
         if self._step_similarity(run) < p.min_step_corr:
             return None
         return run
+
+    def _stepping_tail(self) -> list[Candidate] | None:
+        """The last ``min_bout_steps`` candidates if they are steps at no rhythm: daily life's
+        stepping about (a kitchen, a desk), where one step comes 0.4 s after the last and the
+        next 1.5 s later, which no rhythm check admits. Without a rhythm as proof, each step
+        must be a clear heel strike (median peak at least ``irregular_ms2``) and the wearer must
+        stand as when walking, gravity steady (a car's bounce is seated, a sit-to-stand turns
+        gravity); peaks alike, and intervals within ``min_bout_interval_s``-``max_step_s``."""
+        p = self.params
+        if p.irregular_ms2 <= 0 or len(self._pending) < p.min_bout_steps:
+            return None
+        run = self._pending[-p.min_bout_steps :]
+        iv = np.diff([c.index for c in run]) / self.rate_hz
+        if iv.min() < p.min_bout_interval_s or iv.max() > p.max_step_s:
+            return None
+        if median(c.height for c in run) < p.irregular_ms2 or not self._heights_alike(run):
+            return None
+        return run if self._stands_as_walking(run) and self._gravity_steady(run) else None
 
     def _ending_run(self, gentle: Candidate) -> list[Candidate] | None:
         """A short walk's end: ``min_bout_steps - 1`` clear steps and then a gentle one in

@@ -50,6 +50,10 @@ class DetectorParams:
     short_walk_spm: float = 133.0    # most this pace (out of a standstill, not brisk), with
     short_walk_tilt: float = 20.0    # gravity within this (deg) of where it was in the last
                                      # bout (the wearer upright, as when walking)
+    irregular_ms2: float = 1.2       # (0: off) once the wearer has walked, min_bout_steps at no
+                                     # rhythm start a bout when this clear (median peak, m/s²),
+                                     # upright as then (short_walk_tilt) and gravity steady:
+                                     # stepping about a room
     regularity: float = 1.8          # max/min interval allowed when confirming a bout, or
     uneven_regularity: float = 2.0   # this when its strides are alike (stride_regularity) and
                                      # one stride's waveform like the next (a limp)
