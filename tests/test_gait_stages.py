@@ -400,13 +400,16 @@ def test_a_gentle_walkers_three_steps_are_a_walk_as_gentle_as_their_walking() ->
 
 
 def test_stepping_about_at_no_rhythm_after_a_walk_counts() -> None:
-    # Daily life between walks: a step, a long one, a quick one (a kitchen, a desk). No rhythm
-    # check admits it; clear heel strikes by a wearer standing as they walk do.
-    later = 17.0 + np.cumsum([0.0, 0.5, 1.2, 0.45])
+    # Daily life between walks: a step, a long one, a quick one, ... (a kitchen, a desk). No
+    # rhythm check admits it; clear heel strikes by a wearer standing as they walk do, and
+    # once they have started a bout every clear step counts, whenever it comes.
+    later = 17.0 + np.cumsum([0.0, 0.5, 1.2, 0.45, 1.4, 0.7, 0.45, 1.1])
     t, acc = walk_then(later)
     found = detect(t, acc)
     assert found.size == 10 + later.size
     assert np.max(np.abs(found[10:] - later)) < 0.1
+    for chunk_s in (0.3, 4.0, 30.0):  # the same steps however the stream is cut
+        assert np.array_equal(detect(t, acc, chunk_s=chunk_s), found)
     # Not when seated or bent (gravity 40 deg off how they stood walking), not cold (nothing
     # yet says how they stand to walk), not faint (below irregular_ms2), and not when off.
     t, acc = walk_then(later, tilt_deg=40.0)

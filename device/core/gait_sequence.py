@@ -28,7 +28,9 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
   a pause or a turn shorter than ``pause_s``, two clear steps in rhythm carry it on, and the gentle
   turning steps held meanwhile fill the gap (``contacts.fill_gap``). With a gyroscope, the peaks
   while the wearer turns are held until the first clear step out of the turn, and the chain of
-  them closest to an even rhythm are the turn's steps (``contacts.turn_steps``).
+  them closest to an even rhythm are the turn's steps (``contacts.turn_steps``). In a bout that
+  started at no rhythm (stepping about), every clear step counts whenever it comes
+  (``_stepping``).
 * **End.** No clear step for ``pause_s``, or gravity turning away (sat down, took it off), ends
   the bout; a gentle last step that keeps the rhythm still counts (``contacts.trailing``).
 
@@ -125,6 +127,7 @@ class GaitSequence:
         self.walking_ = False
         self.interval_s_ = 0.0
         self._height = 0.0
+        self._rhythmless = False              # the bout started from steps at no rhythm
 
     @property
     def held_index_(self) -> float | None:
@@ -199,16 +202,24 @@ class GaitSequence:
         return steps
 
     def _offer_pending(self, cand: Candidate) -> list[Candidate] | None:
-        """Hold a candidate that may start a bout; the run it completes, if it looks like one."""
+        """Hold a candidate that may start a bout; the run it completes, if it looks like one.
+        A run returned starts a bout at once; whether it kept a rhythm is noted for that bout."""
         p = self.params
+        rhythmless = False
         if cand.height <= max(p.rms_factor * cand.rms, p.floor_ms2):
-            return None if self.walking_ else self._ending_run(cand)
-        self._pending.append(cand)
-        # Forget candidates that can no longer be part of a bout with this one.
-        horizon = cand.index - p.max_step_s * self.rate_hz * (
-            max(p.min_bout_steps, p.weak_bout_steps) - 1)
-        self._pending = [c for c in self._pending if c.index >= horizon]
-        return self._regular_tail() or self._stepping_tail()
+            run = None if self.walking_ else self._ending_run(cand)
+        else:
+            self._pending.append(cand)
+            # Forget candidates that can no longer be part of a bout with this one.
+            horizon = cand.index - p.max_step_s * self.rate_hz * (
+                max(p.min_bout_steps, p.weak_bout_steps) - 1)
+            self._pending = [c for c in self._pending if c.index >= horizon]
+            run = self._regular_tail()
+            if run is None:
+                run, rhythmless = self._stepping_tail(), True
+        if run is not None:
+            self._rhythmless = rhythmless
+        return run
 
     def _reach(self) -> float:
         """How far (grid cells) a held candidate may lie from the next one of its run."""
@@ -291,6 +302,8 @@ class GaitSequence:
         clear = self._height >= self._faint(p.faint_bout_ms2)  # faint: no benefit of doubt
         if clear and (turning or self._turn):
             return self._turning(cand, turning), False
+        if self._rhythmless and self._stepping(cand, interval):
+            return self._counted([cand]), False
         if interval < p.rhythm_low * rhythm:
             return [], False  # a bump inside the rhythm (e.g. push-off after heel strike)
         if interval < p.early * rhythm and cand.height < p.early_height * self._height:
@@ -323,6 +336,17 @@ class GaitSequence:
             return [], True
         self._weak.append(cand)
         return [], True
+
+    def _stepping(self, cand: Candidate, interval: float) -> bool:
+        """In a bout that started at no rhythm (:meth:`_stepping_tail`), a clear step counts
+        whenever it comes (at least ``min_bout_interval_s`` after the last, at least
+        ``resume_height`` x the typical peak, the wearer standing as when walking): stepping
+        about keeps no rhythm for the rhythm rules to follow."""
+        p = self.params
+        strong = cand.height > max(p.rms_factor_walking * cand.rms, p.floor_ms2)
+        return (strong and interval >= p.min_bout_interval_s
+                and cand.height >= p.resume_height * self._height
+                and self._stands_as_walking([cand]))
 
     def _turning(self, cand: Candidate, turning: bool) -> list[Candidate]:
         """The gyro says the wearer turns (or did since the last step): while the body pivots
