@@ -1,4 +1,4 @@
-"""Sampler: irregular, jittery IMU samples at 25-400 Hz in, a steady grid of |a| out.
+"""Sampler: irregular, jittery IMU samples at 15-400 Hz in, a steady grid of |a| out.
 
 Beside |a| it carries the mean acceleration vector per cell (where gravity points) and, when the
 IMU has one, the mean gyroscope reading (how fast the wearer turns).
