@@ -265,6 +265,22 @@ def test_while_turning_the_steps_are_the_peaks_in_rhythm_not_the_strongest() -> 
     assert [c.index for c in found] == [c.index for c in [*walk, *turn_steps, *after]]
 
 
+def test_the_gentle_steps_of_a_turn_before_a_walk_count_with_a_gyroscope() -> None:
+    # Daily life: the wearer turns about (three gentle steps while the gyro says 70 deg/s) and
+    # walks off. The bout starts only once four clear steps show, after the turn; the turn's
+    # own steps are chained back to its first step in rhythm. Without a gyro, nothing says the
+    # gentle peaks before the walk were a turn, and they are left out.
+    steps = rhythm(3.0, 10, 100)
+    amps = np.array([0.4, 0.35, 0.4] + [2.0] * 7)
+    t, acc, gyro = hip(steps, amps, steps[-1] + 4.0, yaw=(2.7, 4.6, 70.0), sway=0.9)
+    found = detect(t, acc, gyro)
+    assert found.size == 10
+    assert np.max(np.abs(found - steps)) < 0.1
+    for chunk_s in (0.3, 4.0, 30.0):
+        assert np.array_equal(detect(t, acc, gyro, chunk_s=chunk_s), found)
+    assert detect(t, acc).size == 7
+
+
 def test_walking_a_curve_counts_every_step_as_it_goes() -> None:
     # Round a room or a slalom: turning all the time (the gyro never drops below the turning
     # rate). The held peaks are counted every turn_hold_s, not at the end, and none is lost.
@@ -660,6 +676,21 @@ def test_lead_in_leaves_out_the_weight_shift_before_gait_initiation() -> None:
     assert contacts.lead_in([step], run_first, 30.0, 2.0, 50.0, P) == [step]
     gentle = cand(70.0, 0.5)           # as gentle, but a whole rhythm before: the first step
     assert contacts.lead_in([gentle], run_first, 30.0, 2.0, 50.0, P) == [gentle]
+
+
+def test_turn_lead_in_chains_the_turns_peaks_back_from_the_first_step() -> None:
+    # Rhythm 30 cells, typical peak 2.0, turning steps 1.1 x as slow (33 cells). Back from the
+    # first step: of the peaks in reach, the one whose interval keeps closest to 33 cells, then
+    # on from it; a bump too close (under fill_spacing x the rhythm) or too faint is passed by,
+    # and the chain ends at the first gap longer than rhythm_high x the rhythm.
+    first = cand(200.0, 2.0)
+    steps = [cand(134.0, 0.4), cand(167.0, 0.3)]
+    bump = cand(185.0, 0.8)             # 15 cells before: inside the step, not one
+    faint = cand(150.0, 0.05)           # under fill_height x the typical peak
+    old = cand(60.0, 0.5)               # 74 cells before the chain's first: another turn
+    held = sorted([*steps, bump, faint, old], key=lambda c: c.index)
+    assert contacts.turn_lead_in(held, first, 30.0, 2.0, P) == steps
+    assert contacts.turn_lead_in([], first, 30.0, 2.0, P) == []
 
 
 def test_fill_gap_takes_as_many_steps_as_the_rhythm_leaves_room_for() -> None:

@@ -16,6 +16,9 @@ the bout's rhythm (typical interval) and strength (typical peak height):
   since while the body pivots the hip's peaks are no guide to which of them are steps;
 * :func:`in_rhythm` - the same when a turn has no end yet (a long curve, the bout ending):
   each candidate far enough from the previous step, in order;
+* :func:`turn_lead_in` - the peaks held while the wearer turned (a gyro says so) before a bout's
+  first step, chained back from it in rhythm: a bout starts only once clear steps show, after
+  the turn;
 * :func:`trailing` - after the bout's last clear step, gentle candidates that keep its rhythm
   (after a step that was already fading, the faint closing step of gait termination too).
 
@@ -110,6 +113,28 @@ def turn_steps(
         chain.append(points[j])
         j = back[j]
     return chain[::-1]
+
+
+def turn_lead_in(
+    held: Sequence[Candidate], first: Candidate, interval_cells: float, height: float,
+    p: DetectorParams,
+) -> list[Candidate]:
+    """Of the peaks held while the wearer turned before a bout's first step, those chained to
+    it in rhythm: back from ``first``, each time the peak whose interval to the next step keeps
+    closest to ``turn_slower`` x the rhythm (``fill_spacing``-``rhythm_high`` x it, at least
+    ``fill_height`` x the typical peak). A bout starts only once the clear steps after a turn
+    show; the turn's own steps, gentle at the hip, came before them."""
+    target = p.turn_slower * interval_cells
+    steps: list[Candidate] = []
+    nxt = first
+    while True:
+        fits = [c for c in held if c.index < nxt.index
+                and p.fill_spacing * interval_cells <= nxt.index - c.index
+                <= p.rhythm_high * interval_cells and c.height >= p.fill_height * height]
+        if not fits:
+            return steps
+        nxt = min(fits, key=lambda c: abs(math.log((nxt.index - c.index) / target)))
+        steps.insert(0, nxt)
 
 
 def in_rhythm(

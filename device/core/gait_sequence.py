@@ -23,6 +23,8 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
   guarded walker's steps are fainter than a brisk one's (``_faint``). Stepping about a room or
   a kitchen keeps no rhythm at all: once the wearer has walked, four clear heel strikes at any
   intervals start a bout too, when the wearer stands as when walking (``_stepping_tail``).
+  With a gyroscope, the peaks while the wearer turned just before a bout's first step are held
+  too: a turn's gentle steps, chained back from it (``contacts.turn_lead_in``).
 * **Inside.** Each candidate whose interval fits the bout's rhythm counts (an early, small bump
   is the second bump of a slow step, not a step). A break in rhythm does not end the bout: after
   a pause or a turn shorter than ``pause_s``, two clear steps in rhythm carry it on, and the gentle
@@ -121,6 +123,8 @@ class GaitSequence:
         self._resume: Candidate | None = None  # a clear step after a pause, awaiting a second
         self._closing: Candidate | None = None  # an early, small peak that may close the bout
         self._turn: list[Candidate] = []      # peaks since the last step while turning (gyro)
+        self._turn_before: list[Candidate] = []  # not walking: peaks while turning (gyro), the
+                                                 # steps of a turn a bout may start after
         self._last: Candidate | None = None
         self._bout_first = 0.0                # the bout's first step (grid index)
         self._bout_steps = 0                  # and how many it has counted
@@ -131,7 +135,7 @@ class GaitSequence:
 
     @property
     def held_index_(self) -> float | None:
-        held = [c.index for c in self._pending + self._weak + self._turn]
+        held = [c.index for c in self._pending + self._weak + self._turn + self._turn_before]
         if self._closing is not None:
             held.append(self._closing.index)
         if self._resume is not None:
@@ -157,14 +161,16 @@ class GaitSequence:
             if self.walking_:
                 out += self._end_bout()
             out += self._let_go()
-        elif self._pending:
+        else:
             # Candidates that no later candidate can join in a run (nor lead into one) are let
             # go, so that a few bumps before a long standstill do not hold the minutes open.
             future = processed_until - 2
             if held_by_picker is not None:
                 future = min(future, held_by_picker)
-            if future - self._pending[-1].index > self._reach():
+            if self._pending and future - self._pending[-1].index > self._reach():
                 out += self._let_go()
+            if self._turn_before and future - self._turn_before[-1].index > self._horizon():
+                self._turn_before = []  # too long ago to lead into any bout
         self.steps_ = out
         return self
 
@@ -174,6 +180,8 @@ class GaitSequence:
         steps: list[Candidate] = []
         if self._pending and cand.index - self._pending[-1].index > self._reach():
             steps += self._let_go()  # as update() does when the stream is cut between the two
+        if self._turn_before and cand.index - self._turn_before[-1].index > self._horizon():
+            self._turn_before = []
         if self.walking_ and self._last is not None:
             interval = (cand.index - self._last.index) / self.rate_hz
             if cand.index - self._anchor() > p.pause_s * self.rate_hz or self._turned(
@@ -189,6 +197,9 @@ class GaitSequence:
                 if run is None:
                     return []
                 return self._end_bout(before=run[0]) + self._start_bout(run)
+        if self._is_turning(cand):
+            self._turn_before = [c for c in self._turn_before
+                                 if cand.index - c.index <= self._horizon()] + [cand]
         run = self._offer_pending(cand)
         return steps + (self._start_bout(run) if run is not None else [])
 
@@ -211,15 +222,19 @@ class GaitSequence:
         else:
             self._pending.append(cand)
             # Forget candidates that can no longer be part of a bout with this one.
-            horizon = cand.index - p.max_step_s * self.rate_hz * (
-                max(p.min_bout_steps, p.weak_bout_steps) - 1)
-            self._pending = [c for c in self._pending if c.index >= horizon]
+            self._pending = [c for c in self._pending
+                             if cand.index - c.index <= self._horizon()]
             run = self._regular_tail()
             if run is None:
                 run, rhythmless = self._stepping_tail(), True
         if run is not None:
             self._rhythmless = rhythmless
         return run
+
+    def _horizon(self) -> float:
+        """How far back (grid cells) a held candidate may still be part of a run."""
+        p = self.params
+        return p.max_step_s * self.rate_hz * (max(p.min_bout_steps, p.weak_bout_steps) - 1)
 
     def _reach(self) -> float:
         """How far (grid cells) a held candidate may lie from the next one of its run."""
@@ -242,7 +257,10 @@ class GaitSequence:
             after = held[end:]
             if after and after[0].height >= min(c.height for c in run):
                 after = []  # not the walk's fading end: a jolt (sitting down, a door)
-            return steps + run + contacts.trailing(after, run[-1], cells, height, self.params)
+            steps += run + contacts.trailing(after, run[-1], cells, height, self.params)
+            # A turn after the short walk may still lead into a bout; not one before its end.
+            self._turn_before = [c for c in self._turn_before if c.index > steps[-1].index]
+            return steps
         return steps
 
     def _short_walk(self, held: list[Candidate]) -> list[Candidate] | None:
@@ -287,6 +305,10 @@ class GaitSequence:
         earlier = [c for c in self._pending if c.index < run[0].index]
         lead = contacts.lead_in(earlier, run[0], self._cells(), self._height, self.rate_hz,
                                 self.params)
+        first = (lead + run)[0]
+        lead = contacts.turn_lead_in([c for c in self._turn_before if c.index < first.index],
+                                     first, self._cells(), self._height, self.params) + lead
+        self._turn_before = []
         self._pending = []
         self._weak = []
         self._resume = None
