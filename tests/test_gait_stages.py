@@ -608,6 +608,28 @@ def test_daily_life_steps_are_the_same_whatever_the_chunking() -> None:
 
 @settings(max_examples=20, deadline=None)
 @given(
+    gaps=st.lists(st.floats(0.4, 1.6), min_size=3, max_size=9),
+    amps=st.lists(st.floats(0.3, 2.5), min_size=10, max_size=10),
+    turn=st.booleans(),
+    chunk_s=st.floats(0.05, 6.0),
+)
+def test_stepping_about_and_turns_give_the_same_steps_whatever_the_chunking(
+        gaps: list[float], amps: list[float], turn: bool, chunk_s: float) -> None:
+    # A walk, a pause, then steps at no rhythm (some clear, some gentle), maybe while turning:
+    # the rules that hold peaks back (a turn before a bout, a rhythmless bout) must not depend
+    # on where the stream was cut.
+    walk = rhythm(3.0, 10, 100)
+    later = walk[-1] + 5.0 + np.cumsum([0.0, *gaps])
+    steps = np.concatenate((walk, later))
+    strength = np.concatenate((np.full(walk.size, 2.0), np.resize(amps, later.size)))
+    yaw = (later[0] - 0.3, later[min(3, later.size - 1)], 60.0) if turn else None
+    t, acc, gyro = hip(steps, strength, later[-1] + 4.0, yaw=yaw, sway=0.9)
+    reference = detect(t, acc, gyro, chunk_s=1.0)
+    np.testing.assert_allclose(detect(t, acc, gyro, chunk_s=chunk_s), reference, atol=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
     n=st.integers(4, 10),
     spm=st.floats(75.0, 125.0),
     strength=st.sampled_from([0.45, 1.0, 2.2]),
