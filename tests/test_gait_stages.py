@@ -365,14 +365,15 @@ def test_a_walks_closing_step_counts_though_it_comes_early() -> None:
 
 
 def walk_then(later: np.ndarray, tilt_deg: float = 0.0, amp: float = 2.0,
-              later_amp: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+              later_amp: float | np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(t, acc): a walk of ten steps of strength ``amp``, then 8 s standing, then steps at
     ``later`` (s after the walk's start; strength ``later_amp``, else ``amp``) with the hip turned
     ``tilt_deg`` away from how it stood walking."""
     first = rhythm(3.0, 10, 100)
     steps = np.concatenate((first, later))
     t, acc, _ = hip(first, np.full(first.size, amp), later[0] - 1.0, sway=0.9)
-    t2, acc2, _ = hip(later - later[0] + 1.0, np.full(later.size, later_amp or amp),
+    strength = np.broadcast_to(amp if later_amp is None else later_amp, later.shape)
+    t2, acc2, _ = hip(later - later[0] + 1.0, np.asarray(strength, dtype=float),
                       later[-1] - later[0] + 5.0, sway=0.9, seed=1)
     a = np.radians(tilt_deg)
     turn = np.array([[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]])
@@ -550,6 +551,18 @@ def test_a_short_walk_ending_in_a_jolt_counts_its_steps_but_not_the_jolt() -> No
     found = detect(t, acc)
     assert found.size == 13
     assert np.max(np.abs(found[-3:] - later[:3])) < 0.1
+
+
+def test_a_fading_end_after_a_walk_counts_only_standing_as_when_walking() -> None:
+    # Three clear steps and a gentle fourth in their rhythm: a short walk's fading end, once the
+    # wearer has walked, when they stand as then; not seated or lying (a bed's edge, 45 deg off
+    # how they stood walking), where bumps in a walking rhythm are no walk on so little proof.
+    later = rhythm(17.0, 4, 100)
+    fading = np.array([2.0, 2.0, 2.0, 0.5])
+    t, acc = walk_then(later, later_amp=fading)
+    assert detect(t, acc).size == 14
+    t, acc = walk_then(later, tilt_deg=45.0, later_amp=fading)
+    assert detect(t, acc).size == 10
 
 
 def test_three_steps_lying_bent_or_brisk_are_no_short_walk() -> None:

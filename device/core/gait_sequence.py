@@ -517,7 +517,8 @@ class GaitSequence:
         return self._ending(self._pending[-(p.min_bout_steps - 1):], gentle)
 
     def _ending(self, strong: list[Candidate], gentle: Candidate) -> list[Candidate] | None:
-        """``strong`` and then ``gentle`` as a short walk's end (see :meth:`_ending_run`)."""
+        """``strong`` and then ``gentle`` as a short walk's end (see :meth:`_ending_run`); once
+        the wearer has walked, only standing as they do to walk (:meth:`_stands_as_walking`)."""
         p = self.params
         run = [*strong, gentle]
         heights = [c.height for c in strong]
@@ -532,6 +533,8 @@ class GaitSequence:
         if rhythm is None or rhythm < p.min_bout_interval_s or not (
                 p.end_early * rhythm <= last <= p.trail_gap * rhythm):
             return None
+        if self._upright is not None and not self._stands_as_walking(run):
+            return None  # seated or lying, as on a bed's edge: less proof, so upright as walking
         return run if self._gravity_steady(run) and self._walking_like(run, stride=True) else None
 
     def _clear_rhythm(self, steps: list[Candidate]) -> float | None:
