@@ -111,6 +111,7 @@ class GaitSequence:
         self.history = history
         self._min_step_cells = params.min_step_s * self.rate_hz
         self._cos_turn = float(np.cos(np.radians(params.max_turn_deg)))
+        self._cos_tilt = float(np.cos(np.radians(params.short_walk_tilt)))
         self.steps_: list[Candidate] = []
         self._upright: np.ndarray | None = None  # gravity's direction in this wearer's last bout
         self._gait_height = 0.0  # the typical step of this wearer's strongest walk (m/s²)
@@ -169,8 +170,7 @@ class GaitSequence:
                 future = min(future, held_by_picker)
             if self._pending and future - self._pending[-1].index > self._reach():
                 out += self._let_go()
-            if self._turn_before and future - self._turn_before[-1].index > self._horizon():
-                self._turn_before = []  # too long ago to lead into any bout
+            self._forget_turns(future)
         self.steps_ = out
         return self
 
@@ -180,8 +180,7 @@ class GaitSequence:
         steps: list[Candidate] = []
         if self._pending and cand.index - self._pending[-1].index > self._reach():
             steps += self._let_go()  # as update() does when the stream is cut between the two
-        if self._turn_before and cand.index - self._turn_before[-1].index > self._horizon():
-            self._turn_before = []
+        self._forget_turns(cand.index)
         if self.walking_ and self._last is not None:
             interval = (cand.index - self._last.index) / self.rate_hz
             if cand.index - self._anchor() > p.pause_s * self.rate_hz or self._turned(
@@ -236,6 +235,12 @@ class GaitSequence:
         p = self.params
         return p.max_step_s * self.rate_hz * (max(p.min_bout_steps, p.weak_bout_steps) - 1)
 
+    def _forget_turns(self, now: float) -> None:
+        """Forget the turning peaks held before a bout once the last is too long ago (more than
+        the horizon before grid index ``now``) to lead into any bout."""
+        if self._turn_before and now - self._turn_before[-1].index > self._horizon():
+            self._turn_before = []
+
     def _reach(self) -> float:
         """How far (grid cells) a held candidate may lie from the next one of its run."""
         return max(self.params.max_step_s, self.params.lead_in_s) * self.rate_hz
@@ -286,8 +291,8 @@ class GaitSequence:
         the wearer's first bout, when nothing says how they stand to walk."""
         if self._upright is None:
             return False
-        cos_tilt = float(np.cos(np.radians(self.params.short_walk_tilt)))
-        return all(c.up is not None and float(c.up @ self._upright) >= cos_tilt for c in run)
+        return all(c.up is not None and float(c.up @ self._upright) >= self._cos_tilt
+                   for c in run)
 
     def _start_bout(self, run: list[Candidate]) -> list[Candidate]:
         """A run that looks like walking starts a bout: count it and its gentle first step.
@@ -335,7 +340,7 @@ class GaitSequence:
                 self._closing = cand
                 return [], True
             return [], False
-        strong = cand.height > max(p.rms_factor_walking * cand.rms, p.floor_ms2)
+        strong = self._strong(cand)
         if strong and interval <= min(p.rhythm_high * rhythm, p.max_step_s):
             self.interval_s_ = 0.75 * rhythm + 0.25 * interval
             self._height = 0.75 * self._height + 0.25 * cand.height
@@ -365,8 +370,7 @@ class GaitSequence:
         ``resume_height`` x the typical peak, the wearer standing as when walking): stepping
         about keeps no rhythm for the rhythm rules to follow."""
         p = self.params
-        strong = cand.height > max(p.rms_factor_walking * cand.rms, p.floor_ms2)
-        return (strong and interval >= p.min_bout_interval_s
+        return (self._strong(cand) and interval >= p.min_bout_interval_s
                 and cand.height >= p.resume_height * self._height
                 and self._stands_as_walking([cand]))
 
@@ -379,7 +383,7 @@ class GaitSequence:
         p = self.params
         assert self._last is not None
         cells = self._cells()
-        strong = cand.height > max(p.rms_factor_walking * cand.rms, p.floor_ms2)
+        strong = self._strong(cand)
         if not turning and strong and cand.height >= p.resume_height * self._height:
             steps = contacts.turn_steps(self._turn, self._last, cand, p.turn_slower * cells, p)
             self._turn = []
@@ -394,6 +398,12 @@ class GaitSequence:
                                    cells, p)
         self._turn = [c for c in self._turn if steps and c.index > steps[-1].index]
         return self._counted(steps) if steps else []
+
+    def _strong(self, cand: Candidate) -> bool:
+        """Stands out of the recent signal as a step inside a bout does (``rms_factor_walking``
+        x the RMS) and above the floor."""
+        p = self.params
+        return cand.height > max(p.rms_factor_walking * cand.rms, p.floor_ms2)
 
     def _is_turning(self, cand: Candidate) -> bool:
         return cand.yaw_dps is not None and abs(cand.yaw_dps) >= self.params.turn_yaw_dps
