@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import multiprocessing
 import sys
 import time
@@ -223,11 +224,12 @@ AFTER_WALK_SPM = 100.0  # a moderate pace (device/synthetic.py's walker: its ste
                         # about 1 m/s² in the step signal, a brisk adult's at 2-2.5)
 
 
-def standing_up(trial_name: str, folder: Path) -> np.ndarray:
-    """Where gravity points (device frame) while this SisFall subject stands: the first second
-    of their D07 trial, which starts standing (some activities start seated or lying)."""
-    subject = trial_name.rsplit("_", 1)[0]
-    trace = read_trace(folder / f"{subject}_d07.csv.gz")
+@functools.cache  # a subject's 11 activities read their D07 trial once
+def standing_up(d07: Path) -> np.ndarray:
+    """Where gravity points (device frame) while a SisFall subject stands: the first second of
+    their D07 trial (the file ``d07``), which starts standing (some activities start seated or
+    lying)."""
+    trace = read_trace(d07)
     first = trace.acc[trace.t < trace.t[0] + 1.0].mean(axis=0)
     return first / np.linalg.norm(first)
 
@@ -287,7 +289,9 @@ def run_job(job: Job) -> Result:
         steps = steps[steps > trial.t[-1] + 10.0] - shift
         result.after, result.n_after = match_steps(steps, truth, TOLERANCE_S), steps.size
     if job.table == "sisfall":
-        up = standing_up(Path(job.path).name, Path(job.path).parent)
+        trial_path = Path(job.path)
+        subject = trial_path.name.rsplit("_", 1)[0]
+        up = standing_up(trial_path.with_name(f"{subject}_d07.csv.gz"))
         joined, shift = after_a_walk(trace, up, seed=sum(map(ord, job.name)))
         steps = np.asarray(replay(joined).step_times_s, dtype=float)
         steps = steps[steps > shift - 10.0] - shift  # the trial's own (the walk ends before)
