@@ -440,6 +440,39 @@ def test_stepping_about_at_no_rhythm_after_a_walk_counts() -> None:
     assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size == 10
 
 
+def test_a_short_walk_with_one_far_gentler_step_counts_once_the_wearer_has_walked() -> None:
+    # One step of six far gentler than the rest (a guarded step, a threshold): its peak is a
+    # 3.6th of the others', beyond height_spread, and that leg's steps are unlike (no side
+    # clip). A wearer standing as they walk gets up to upright_spread: every step counts.
+    amps = np.array([2.0, 2.0, 0.7, 2.0, 2.0, 2.0])
+    later = rhythm(17.0, amps.size, 100)
+    t, acc = walk_then(later, later_amp=amps)
+    found = detect(t, acc)
+    assert found.size == 10 + amps.size
+    assert np.max(np.abs(found[10:] - later)) < 0.1
+    # Not seated or bent (40 deg off how they stood walking), not cold, and not when off.
+    t, acc = walk_then(later, later_amp=amps, tilt_deg=40.0)
+    assert detect(t, acc).size == 10
+    t, acc, _ = hip(later, amps, later[-1] + 4.0, sway=0.9)
+    assert detect(t, acc).size == 0
+    t, acc = walk_then(later, later_amp=amps)
+    pipe = StepPipeline(params=replace(P, upright_spread=P.height_spread))
+    assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size < 10 + amps.size
+
+
+def test_only_a_run_in_rhythm_by_an_upright_wearer_may_spread_to_upright_spread() -> None:
+    seq = GaitSequence(50.0, P, SignalHistory(800))
+    up = np.array([0.0, 0.0, 1.0])
+    run = [Candidate(index=100.0 + 30.0 * i, height=h, up=up) for i, h in
+           enumerate([2.0, 2.0, 0.55, 2.0])]  # 3.6 x
+    assert not seq._heights_alike(run)  # cold: nothing says how this wearer stands to walk
+    seq._upright = up
+    assert seq._heights_alike(run)
+    assert not seq._heights_alike(run, rhythm=False)  # stepping about: no rhythm as proof
+    wider = [replace(c, height=0.45) if c.height < 1.0 else c for c in run]  # 4.4 x
+    assert not seq._heights_alike(wider)
+
+
 def test_one_long_chunk_gives_the_steps_one_second_batches_give() -> None:
     # Faint steps are judged on the signal before them (how the hip sways, how alike they
     # look), which the detector keeps for about 15 s: a chunk longer than that must not push
@@ -543,10 +576,12 @@ def test_a_decaying_ringing_is_not_one_legs_steps() -> None:
 
 def test_a_short_walk_ending_in_a_jolt_counts_its_steps_but_not_the_jolt() -> None:
     # Three steps to a chair, then dropping into it: a jolt in the walk's rhythm, far stronger
-    # than a step (so no run of four). The three steps count; the jolt is no closing step.
+    # than a step (4.2 x, beyond upright_spread: no run of four even for a wearer standing as
+    # they walk; a peak 2-4 x a step may be a step down a kerb). The three steps count; the
+    # jolt is no closing step.
     later = rhythm(17.0, 4, 100)
     t, acc = walk_then(later[:3])
-    jolt = 5.0 * np.exp(-0.5 * ((t - later[-1]) / 0.072) ** 2)
+    jolt = 8.0 * np.exp(-0.5 * ((t - later[-1]) / 0.072) ** 2)
     acc += jolt[:, None] * UP[None, :]
     found = detect(t, acc)
     assert found.size == 13

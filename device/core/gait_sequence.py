@@ -512,7 +512,8 @@ class GaitSequence:
         iv = np.diff([c.index for c in run]) / self.rate_hz
         if iv.min() < p.min_bout_interval_s or iv.max() > p.max_step_s:
             return None
-        if median(c.height for c in run) < p.irregular_ms2 or not self._heights_alike(run):
+        if median(c.height for c in run) < p.irregular_ms2 or not self._heights_alike(
+                run, rhythm=False):
             return None
         return run if self._stands_as_walking(run) and self._gravity_steady(run) else None
 
@@ -560,17 +561,23 @@ class GaitSequence:
             return None
         return float(iv.mean())
 
-    def _heights_alike(self, run: list[Candidate]) -> bool:
+    def _heights_alike(self, run: list[Candidate], rhythm: bool = True) -> bool:
         """Peaks as steps' are, not as a bump's ringing (which decays): within
         ``height_spread`` of each other; or, when left and right steps differ (a clip at the
         side of the hip sees the near leg's heel strike more strongly), each leg's steps (every
         other peak) within ``side_alike`` of each other and all within ``side_spread``, if the
         run moves and repeats like walking (more proof: alternating bumps are no proof). A
-        ringing whose every other peak keeps within side_alike decays too slowly to need it."""
+        ringing whose every other peak keeps within side_alike decays too slowly to need it.
+        A run in a walking ``rhythm`` by a wearer standing as they do to walk may spread up to
+        ``upright_spread``: a limp's, a slow walker's or a side clip's steps, a guarded step or
+        a step down a kerb differ more than a brisk walk's. Seated or lying (a car, a bed) they
+        may not, and neither may steps at no rhythm, which have no rhythm as proof."""
         p = self.params
         heights = [c.height for c in run]
         low, high = min(heights), max(heights)
         if high <= p.height_spread * low:
+            return True
+        if rhythm and high <= p.upright_spread * low and self._stands_as_walking(run):
             return True
         if high > p.side_spread * low or not all(
                 max(leg) <= p.side_alike * min(leg) for leg in (heights[0::2], heights[1::2])):

@@ -62,7 +62,10 @@ class DetectorParams:
                                            # (proof_corr): the first step out of a standstill
                                            # is slower
     height_spread: float = 3.0       # max/min peak height when confirming (a bump's ringing
-                                     # decays; steps keep their strength)
+                                     # decays; steps keep their strength), or
+    upright_spread: float = 4.0      # this for a run in rhythm once the wearer has walked and
+                                     # stands as then (short_walk_tilt): a limp's, a slow
+                                     # walker's or a side clip's steps differ more
     side_spread: float = 5.0         # ... or this, when every other peak (one leg's steps)
     side_alike: float = 2.0          # keeps within this (the near leg's steps are stronger)
     min_step_corr: float = 0.25      # autocorrelation of the signal at the step lag (best
