@@ -365,16 +365,17 @@ def test_a_walks_closing_step_counts_though_it_comes_early() -> None:
 
 
 def walk_then(later: np.ndarray, tilt_deg: float = 0.0, amp: float = 2.0,
-              later_amp: float | np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+              later_amp: float | np.ndarray | None = None,
+              later_sway: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
     """(t, acc): a walk of ten steps of strength ``amp``, then 8 s standing, then steps at
-    ``later`` (s after the walk's start; strength ``later_amp``, else ``amp``) with the hip turned
-    ``tilt_deg`` away from how it stood walking."""
+    ``later`` (s after the walk's start; strength ``later_amp``, else ``amp``; the hip swaying
+    ``later_sway``) with the hip turned ``tilt_deg`` away from how it stood walking."""
     first = rhythm(3.0, 10, 100)
     steps = np.concatenate((first, later))
     t, acc, _ = hip(first, np.full(first.size, amp), later[0] - 1.0, sway=0.9)
     strength = np.broadcast_to(amp if later_amp is None else later_amp, later.shape)
     t2, acc2, _ = hip(later - later[0] + 1.0, np.asarray(strength, dtype=float),
-                      later[-1] - later[0] + 5.0, sway=0.9, seed=1)
+                      later[-1] - later[0] + 5.0, sway=later_sway, seed=1)
     a = np.radians(tilt_deg)
     turn = np.array([[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]])
     t = np.concatenate((t, t2 + later[0] - 1.0))
@@ -440,34 +441,49 @@ def test_stepping_about_at_no_rhythm_after_a_walk_counts() -> None:
     assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size == 10
 
 
-def test_a_short_walk_with_one_far_gentler_step_counts_once_the_wearer_has_walked() -> None:
+def test_a_short_walk_with_one_far_gentler_step_counts_given_more_proof() -> None:
     # One step of six far gentler than the rest (a guarded step, a threshold): its peak is a
     # 3.6th of the others', beyond height_spread, and that leg's steps are unlike (no side
-    # clip). A wearer standing as they walk gets up to upright_spread: every step counts.
+    # clip). With more proof the peaks may differ up to uneven_spread: every step counts.
     amps = np.array([2.0, 2.0, 0.7, 2.0, 2.0, 2.0])
     later = rhythm(17.0, amps.size, 100)
-    t, acc = walk_then(later, later_amp=amps)
+    # Proof one: the hip moves and repeats like walking (here with nothing seen before).
+    t, acc, _ = hip(later, amps, later[-1] + 4.0, sway=0.6)
+    found = detect(t, acc)
+    assert found.size == amps.size
+    assert np.max(np.abs(found - later)) < 0.1
+    t, acc, _ = hip(later, amps, later[-1] + 4.0)  # straight up and down: no proof
+    assert detect(t, acc).size == 0
+    # Proof two: the wearer stands as in their last walk (the same steps straight up and
+    # down); not seated or bent (40 deg off how they stood walking).
+    t, acc = walk_then(later, later_amp=amps, later_sway=0.0)
     found = detect(t, acc)
     assert found.size == 10 + amps.size
     assert np.max(np.abs(found[10:] - later)) < 0.1
-    # Not seated or bent (40 deg off how they stood walking), not cold, and not when off.
-    t, acc = walk_then(later, later_amp=amps, tilt_deg=40.0)
+    t, acc = walk_then(later, later_amp=amps, later_sway=0.0, tilt_deg=40.0)
     assert detect(t, acc).size == 10
-    t, acc, _ = hip(later, amps, later[-1] + 4.0, sway=0.9)
-    assert detect(t, acc).size == 0
-    t, acc = walk_then(later, later_amp=amps)
-    pipe = StepPipeline(params=replace(P, upright_spread=P.height_spread))
-    assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size < 10 + amps.size
+    # Off (uneven_spread no wider than height_spread): fewer steps, with either proof.
+    off = StepPipeline(params=replace(P, uneven_spread=P.height_spread))
+    assert off.feed(t, acc).step_times_s.size + off.finish().step_times_s.size < 10 + amps.size
+    t, acc, _ = hip(later, amps, later[-1] + 4.0, sway=0.6)
+    off = StepPipeline(params=replace(P, uneven_spread=P.height_spread))
+    assert off.feed(t, acc).step_times_s.size + off.finish().step_times_s.size < amps.size
 
 
-def test_only_a_run_in_rhythm_by_an_upright_wearer_may_spread_to_upright_spread() -> None:
+def test_which_runs_may_spread_to_uneven_spread() -> None:
     seq = GaitSequence(50.0, P, SignalHistory(800))
     up = np.array([0.0, 0.0, 1.0])
     run = [Candidate(index=100.0 + 30.0 * i, height=h, up=up) for i, h in
            enumerate([2.0, 2.0, 0.55, 2.0])]  # 3.6 x
-    assert not seq._heights_alike(run)  # cold: nothing says how this wearer stands to walk
+    first_gentlest = [run[2], *(replace(c, index=c.index + 30.0) for c in run[:2]),
+                      replace(run[3], index=run[3].index)]
+    assert not seq._heights_alike(run)  # no proof: no walk seen, no signal to judge
+    seq._walking_like = lambda run, stride=False: True  # type: ignore[method-assign]
+    assert seq._heights_alike(run)  # proof: moves and repeats like walking
+    assert not seq._heights_alike(first_gentlest)  # ... but a gentle first step is the lead-in's
+    del seq._walking_like
     seq._upright = up
-    assert seq._heights_alike(run)
+    assert seq._heights_alike(run) and seq._heights_alike(first_gentlest)  # stands as walking
     assert not seq._heights_alike(run, rhythm=False)  # stepping about: no rhythm as proof
     wider = [replace(c, height=0.45) if c.height < 1.0 else c for c in run]  # 4.4 x
     assert not seq._heights_alike(wider)
@@ -515,8 +531,9 @@ def test_a_walk_whose_left_and_right_steps_differ_counts(n: int) -> None:
     found = detect(t, acc)
     assert found.size == n
     assert np.max(np.abs(found - steps)) < 0.1
-    # Off (side_spread no wider than height_spread): the heights are too unlike.
-    pipe = StepPipeline(params=replace(P, side_spread=P.height_spread))
+    # Off (side_spread and uneven_spread no wider than height_spread): too unlike.
+    pipe = StepPipeline(params=replace(P, side_spread=P.height_spread,
+                                       uneven_spread=P.height_spread))
     assert pipe.feed(t, acc).step_times_s.size + pipe.finish().step_times_s.size == 0
     # The same alternating bumps straight up and down (a bounce, not a walk): no proof.
     t, acc, _ = hip(steps, amps, steps[-1] + 4.0)
@@ -576,7 +593,7 @@ def test_a_decaying_ringing_is_not_one_legs_steps() -> None:
 
 def test_a_short_walk_ending_in_a_jolt_counts_its_steps_but_not_the_jolt() -> None:
     # Three steps to a chair, then dropping into it: a jolt in the walk's rhythm, far stronger
-    # than a step (4.2 x, beyond upright_spread: no run of four even for a wearer standing as
+    # than a step (4.2 x, beyond uneven_spread: no run of four even for a wearer standing as
     # they walk; a peak 2-4 x a step may be a step down a kerb). The three steps count; the
     # jolt is no closing step.
     later = rhythm(17.0, 4, 100)

@@ -568,16 +568,21 @@ class GaitSequence:
         other peak) within ``side_alike`` of each other and all within ``side_spread``, if the
         run moves and repeats like walking (more proof: alternating bumps are no proof). A
         ringing whose every other peak keeps within side_alike decays too slowly to need it.
-        A run in a walking ``rhythm`` by a wearer standing as they do to walk may spread up to
-        ``upright_spread``: a limp's, a slow walker's or a side clip's steps, a guarded step or
-        a step down a kerb differ more than a brisk walk's. Seated or lying (a car, a bed) they
-        may not, and neither may steps at no rhythm, which have no rhythm as proof."""
+        A run in a walking ``rhythm`` with more proof may spread up to ``uneven_spread``: a
+        limp's, a slow walker's or a side clip's steps, a guarded step or a step down a kerb
+        differ more than a brisk walk's. The proof: the wearer stands as in their last bout
+        (seated or lying, as in a car or on a bed, they do not), or the run moves and repeats
+        like walking and its gentlest peak is not its first (the first step out of a standstill
+        is gentle, and the lead-in's to judge: in the run, it would make the weight shift before
+        it look like a first step). Steps at no rhythm have no rhythm as proof: never."""
         p = self.params
         heights = [c.height for c in run]
         low, high = min(heights), max(heights)
         if high <= p.height_spread * low:
             return True
-        if rhythm and high <= p.upright_spread * low and self._stands_as_walking(run):
+        if rhythm and high <= p.uneven_spread * low and (
+                self._stands_as_walking(run)
+                or (heights[0] > low and self._walking_like(run, stride=True))):
             return True
         if high > p.side_spread * low or not all(
                 max(leg) <= p.side_alike * min(leg) for leg in (heights[0::2], heights[1::2])):

@@ -63,8 +63,10 @@ class DetectorParams:
                                            # is slower
     height_spread: float = 3.0       # max/min peak height when confirming (a bump's ringing
                                      # decays; steps keep their strength), or
-    upright_spread: float = 4.0      # this for a run in rhythm once the wearer has walked and
-                                     # stands as then (short_walk_tilt): a limp's, a slow
+    uneven_spread: float = 4.0       # this for a run in rhythm with more proof: the wearer
+                                     # stands as in their last bout (short_walk_tilt), or the
+                                     # run moves and repeats like walking (proof_corr) and its
+                                     # gentlest peak is not its first: a limp's, a slow
                                      # walker's or a side clip's steps differ more
     side_spread: float = 5.0         # ... or this, when every other peak (one leg's steps)
     side_alike: float = 2.0          # keeps within this (the near leg's steps are stronger)
