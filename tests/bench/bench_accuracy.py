@@ -42,7 +42,8 @@ Tables (the shared ones read ../shared/traces, never copied into the repository)
            1.6 x as slow: accelerations / 1.7 and / 2.6, the turn slower), one seen from the side
            of the hip (every other step's acceleration x 0.5 and 0.4), and, for the short
            walks only, a limp (one leg's steps 1.4 and 1.7 x as long as the other's, strides
-           as before); the ipol table ends with the first two kinds.
+           as before) and a 15 Hz recorder (ipol_short.LOW_RATES: every axis point-sampled
+           with no anti-alias filter); the ipol table ends with the first two kinds.
   sisfall  sisfall-waist-adl: belt, sit/stand, lying, bending, car; no true steps, so every
            detected step is false. False steps per hour of sampled time (the 5-s gaps joining
            trials hold no samples and are not counted as time). "After a walk": the same trial
@@ -339,7 +340,8 @@ def shared_jobs(table: str, folder: Path) -> list[Job]:
             jobs += [Job("ipolshort", table, variant or f"{k + m} steps",
                          f"{r['trace']} {k}+{m} {variant}", str(stem), seed=(k, m),
                          variant=variant)
-                     for variant in ("", *ipol_short.VARIANTS, *ipol_short.LIMPS)
+                     for variant in ("", *ipol_short.VARIANTS, *ipol_short.LIMPS,
+                                     *ipol_short.LOW_RATES)
                      for k, m in ipol_short.plans(truth - t0, turn)]
         return jobs
     if table == "sisfall":
@@ -502,6 +504,8 @@ def variant_label(variant: str) -> str:
         return f"a slower walker ({factor:g} x as slow, steps x {1 / factor ** 2:.2f})"
     if kind == "limp":
         return f"a limp (one leg's steps {factor:g} x as long as the other's)"
+    if kind == "sampled":
+        return f"a {factor:g} Hz recorder (point-sampled, no anti-alias filter)"
     return f"one leg's steps x {factor:g} (a clip at the side of the hip)"
 
 
@@ -581,7 +585,7 @@ def ipolshort_table(results: Sequence[Result]) -> str:
     out += [row(f"walks of {name}", g) for name, g in
             sorted(by_group(plain).items(), key=lambda kv: int(kv[0].split()[0]))]
     out.append(row("all", plain))
-    for variant in (*ipol_short.VARIANTS, *ipol_short.LIMPS):
+    for variant in (*ipol_short.VARIANTS, *ipol_short.LIMPS, *ipol_short.LOW_RATES):
         group = [r for r in results if r.job.variant == variant]
         if group:
             out.append(row(f"all, {variant_label(variant)}", group))

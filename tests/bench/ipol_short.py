@@ -16,7 +16,8 @@ neither half holds the turn. The true steps move with the halves, so every one i
 with its real foot-contact time. The bout has k + m = 4..8 steps.
 
 It also replays a trial as another walker would make it (``variant``: VARIANTS and LIMPS):
-gentler, slower, seen from the side of the hip, limping. Every recording we have is of healthy
+gentler, slower, seen from the side of the hip, limping; and as a 15 Hz recorder would store it
+(LOW_RATES). Every recording we have is of healthy
 adults walking briskly; our wearers have a painful back and clip the device at the hip. The
 variants are models of that, meant to show which rules break, not to be tuned to.
 
@@ -172,6 +173,20 @@ def slower(trace: Trace, factor: float, seed: int = 0) -> Trace:
     return _scaled(stretched, 1.0 / factor**2, seed)
 
 
+def sampled(trace: Trace, rate_hz: float) -> Trace:
+    """The same walk as a recorder sampling at ``rate_hz`` gives it: every axis (and the gyro)
+    read at evenly spaced instants, with no anti-alias filter before (as many 15-25 Hz hip
+    recorders and activity loggers store it). The heel strike's content above rate_hz / 2
+    folds into the stepping band, so the peaks differ from step to step more than at 100 Hz.
+    """
+    t = np.arange(trace.t[0], trace.t[-1], 1.0 / rate_hz)
+
+    def at(x: np.ndarray) -> np.ndarray:
+        return np.column_stack([np.interp(t, trace.t, x[:, i]) for i in range(3)])
+
+    return Trace(t=t, acc=at(trace.acc), gyro=at(trace.gyro) if trace.gyro is not None else None)
+
+
 def parse_variant(name: str) -> tuple[str, float]:
     """("gentler", 0.35) from "gentler x0.35": a variant's kind and factor."""
     kind, factor = name.rsplit(" x", 1)
@@ -188,13 +203,14 @@ def time_scale(name: str) -> float:
 VARIANTS = ("gentler x0.5", "gentler x0.35", "gentler x0.25", "slower x1.3", "slower x1.6",
             "one leg x0.5", "one leg x0.4")
 LIMPS = ("limp x1.4", "limp x1.7")  # these warp the clock unevenly (the turn moves): short walks
+LOW_RATES = ("sampled x15",)  # a 15 Hz recorder: short walks only
 
 
 def variant(trace: Trace, truth: np.ndarray, name: str,
             seed: int = 0) -> tuple[Trace, np.ndarray]:
-    """The walk as one of VARIANTS or LIMPS would make it ("gentler xF": gentler(); "slower
-    xF": slower(); "one leg xF": one_leg_weaker(); "limp xR": limping()), and its true steps;
-    truth on the trace's clock."""
+    """The walk as one of VARIANTS, LIMPS or LOW_RATES would make it ("gentler xF": gentler();
+    "slower xF": slower(); "one leg xF": one_leg_weaker(); "limp xR": limping(); "sampled xR":
+    sampled() at R Hz), and its true steps; truth on the trace's clock."""
     kind, factor = parse_variant(name)
     if kind == "gentler":
         return gentler(trace, factor, seed), truth
@@ -204,4 +220,6 @@ def variant(trace: Trace, truth: np.ndarray, name: str,
         return one_leg_weaker(trace, truth, factor, seed), truth
     if kind == "limp":
         return limping(trace, truth, factor)
+    if kind == "sampled":
+        return sampled(trace, factor), truth
     raise ValueError(f"unknown variant {name!r}")
