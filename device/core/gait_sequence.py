@@ -8,7 +8,8 @@ The stage the Mobilise-D pipeline calls gait-sequence detection, done on candida
   Walking means: intervals within 0.3-1.6 s and alike (strides more so than steps, since left
   and right may differ; a limp's steps may differ 2 x if one stride looks like the next), peak
   heights alike (a bump's ringing decays; at the side of the hip one leg's steps may peak far
-  lower than the other's, ``_heights_alike``), one step's waveform like the next
+  lower than the other's, and with more proof a guarded or limping step may too,
+  ``_heights_alike``), one step's waveform like the next
   (autocorrelation at the step lag), gravity turning less than ``max_turn_deg`` (a device
   handled, a wearer sitting down). A run with less proof must move the hip across
   gravity about as much as along it, as walking does (a car's bounce is up and down, a body
