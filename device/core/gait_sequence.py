@@ -581,14 +581,14 @@ class GaitSequence:
         low, high = min(heights), max(heights)
         if high <= p.height_spread * low:
             return True
-        if rhythm and high <= p.uneven_spread * low and (
-                self._stands_as_walking(run)
-                or (heights[0] > low and self._walking_like(run, stride=True))):
+        uneven = rhythm and high <= p.uneven_spread * low
+        if uneven and self._stands_as_walking(run):
             return True
-        if high > p.side_spread * low or not all(
-                max(leg) <= p.side_alike * min(leg) for leg in (heights[0::2], heights[1::2])):
+        one_leg = high <= p.side_spread * low and all(
+            max(leg) <= p.side_alike * min(leg) for leg in (heights[0::2], heights[1::2]))
+        if not (one_leg or (uneven and heights[0] > low)):
             return False
-        return self._walking_like(run, stride=True)
+        return self._walking_like(run, stride=True)  # once, whichever asks for it
 
     def _faint(self, limit_ms2: float) -> float:
         """A peak height (m/s²) below which steps are faint, for this wearer: ``limit_ms2``, or
