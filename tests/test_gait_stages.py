@@ -452,6 +452,8 @@ def test_a_short_walk_with_one_far_gentler_step_counts_given_more_proof() -> Non
     found = detect(t, acc)
     assert found.size == amps.size
     assert np.max(np.abs(found - later)) < 0.1
+    for chunk_s in (0.3, 4.0, 30.0):  # the same steps however the stream is cut
+        assert np.array_equal(detect(t, acc, chunk_s=chunk_s), found)
     t, acc, _ = hip(later, amps, later[-1] + 4.0)  # straight up and down: no proof
     assert detect(t, acc).size == 0
     # Proof two: the wearer stands as in their last walk (the same steps straight up and
@@ -460,6 +462,8 @@ def test_a_short_walk_with_one_far_gentler_step_counts_given_more_proof() -> Non
     found = detect(t, acc)
     assert found.size == 10 + amps.size
     assert np.max(np.abs(found[10:] - later)) < 0.1
+    for chunk_s in (0.3, 4.0, 30.0):
+        assert np.array_equal(detect(t, acc, chunk_s=chunk_s), found)
     t, acc = walk_then(later, later_amp=amps, later_sway=0.0, tilt_deg=40.0)
     assert detect(t, acc).size == 10
     # Off (uneven_spread no wider than height_spread): fewer steps, with either proof.
@@ -700,15 +704,17 @@ def test_stepping_about_and_turns_give_the_same_steps_whatever_the_chunking(
     strength=st.sampled_from([0.45, 1.0, 2.2]),
     fade=st.booleans(),
     slow_first=st.booleans(),
-    sway=st.sampled_from([0.0, 0.9]),
+    sway=st.sampled_from([0.0, 0.6, 0.9]),
+    gentle=st.sampled_from([1.0, 0.6]),
+    gentle_at=st.integers(1, 8),
     chunk_s=st.floats(0.05, 4.0),
 )
 def test_short_walks_give_the_same_steps_whatever_the_chunking(
         n: int, spm: float, strength: float, fade: bool, slow_first: bool, sway: float,
-        chunk_s: float) -> None:
+        gentle: float, gentle_at: int, chunk_s: float) -> None:
     # Every rule for a short walk (faint runs judged by their sway, a fading end, a slower
-    # first step, an early closing step) looks at the signal history: it must see the same
-    # history however the stream was cut.
+    # first step, an early closing step, one far gentler step) looks at the signal history:
+    # it must see the same history however the stream was cut.
     period = 60.0 / spm
     gaps = np.full(n - 1, period)
     if slow_first:
@@ -717,6 +723,7 @@ def test_short_walks_give_the_same_steps_whatever_the_chunking(
         gaps[-1] *= 0.7
     steps = 3.0 + np.concatenate([[0.0], np.cumsum(gaps)])
     amps = np.full(n, strength)
+    amps[min(gentle_at, n - 1)] *= gentle
     if fade:
         amps[-2:] *= [0.3, 0.06]
     t, acc, _ = hip(steps, amps, steps[-1] + 5.0, sway=sway)
