@@ -160,6 +160,36 @@ def test_settled_time_never_goes_backwards_and_steps_arrive_after_it() -> None:
             settled = d.settled_until_s_
 
 
+def _offered(t: np.ndarray, acc: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
+    """(every candidate the detector's peak stage offered, the steps it counted), grid seconds."""
+    s, d = Sampler(), StepDetector()
+    offered, steps = [], []
+    for i in range(0, t.size, chunk):
+        for run in s.push(t[i : i + chunk], acc[i : i + chunk]) + (
+                s.flush() if i + chunk >= t.size else []):
+            d.update(run)
+            offered += [(c.index + 0.5) / d.rate_hz for c in d.candidates_]
+            steps += d.new_step_times_s_.tolist()
+    d.finish()
+    offered += [(c.index + 0.5) / d.rate_hz for c in d.candidates_]
+    steps += d.new_step_times_s_.tolist()
+    return np.array(offered), np.array(steps)
+
+
+def test_candidates_are_every_peak_offered_and_the_steps_are_chosen_from_them() -> None:
+    # A walk, and in the standstill before it one bump that is no step: the benchmark's "the
+    # most any rule could find" rows rely on candidates_ holding every peak, chosen or not.
+    t, acc, truth = walk(20, 100, seed=3)
+    bump = np.exp(-0.5 * ((t - 2.0) / 0.05) ** 2)[:, None] * np.array([0.0, 0.0, 1.5])
+    offered, steps = _offered(t, acc + bump, chunk=100)
+    assert steps.size >= truth.size - 1
+    assert np.isin(steps, offered).all()            # every step counted was offered
+    assert np.abs(offered - 2.0).min() < 0.1        # and so was the bump, never counted
+    assert np.abs(steps - 2.0).min() > 1.0
+    again, _ = _offered(t, acc + bump, chunk=731)   # whatever the chunking
+    np.testing.assert_allclose(again, offered, atol=1e-9)
+
+
 def test_cadence_while_walking() -> None:
     t, acc, _ = walk(60, 120, still_after=0.0)
     pipe = StepPipeline()

@@ -42,6 +42,9 @@ class StepDetector:
       step_count_: all steps so far.
       cadence_spm_: the current bout's cadence (0 when not walking).
       walking_: a walking bout is under way.
+      candidates_: every candidate step the peak stage released during this call, chosen or
+        not (grid cells): what a benchmark needs to tell a step the rules passed over from one
+        the signal never showed.
     """
 
     def __init__(self, rate_hz: float = GRID_RATE_HZ, params: DetectorParams | None = None) -> None:
@@ -61,6 +64,7 @@ class StepDetector:
         self.settled_until_s_ = -np.inf
         self.cadence_spm_ = 0.0
         self.walking_ = False
+        self.candidates_: list[Candidate] = []
 
     def update(self, run: GridRun) -> StepDetector:
         """Consume one grid run from the Sampler."""
@@ -74,9 +78,11 @@ class StepDetector:
 
     def _chunks(self, chunks: list[SignalChunk]) -> list[Candidate]:
         steps: list[Candidate] = []
+        self.candidates_ = []
         for chunk in (p for c in chunks for p in split_chunk(c, self._piece)):
             self.history.push(chunk.start, chunk.values, chunk.gravity, chunk.acc)
             self.peaks.update(chunk)
+            self.candidates_ += self.peaks.candidates_
             self.sequence.update(self.peaks.candidates_, self.peaks.processed_until_,
                                  self.peaks.held_index_, final=chunk.final)
             steps += self.sequence.steps_
