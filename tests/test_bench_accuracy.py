@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from device.replay import replay
+from device.scoring import match_steps
 from device.trace import Trace
 from tests.bench import bench_accuracy as bench
 from tests.test_detector import walk
@@ -19,5 +20,5 @@ def test_candidate_times_hold_every_step_on_the_benchmark_clock() -> None:
     steps = np.asarray(replay(trace).step_times_s)
     assert steps.size >= truth.size - 1
     assert np.isin(steps, offered).all()
-    found = bench.match_steps(offered, truth - t[0], bench.TOLERANCE_S)
+    found = match_steps(offered, truth - t[0], bench.TOLERANCE_S)
     assert found.matched == truth.size
