@@ -22,3 +22,16 @@ def test_candidate_times_hold_every_step_on_the_benchmark_clock() -> None:
     assert np.isin(steps, offered).all()
     found = match_steps(offered, truth - t[0], bench.TOLERANCE_S)
     assert found.matched == truth.size
+
+
+def test_seen_share_leaves_out_the_steps_the_sensor_slept_through() -> None:
+    # The "most a detector at the lower back could find" row: a true step the sensor was at
+    # rest for is out of every detector's reach, so it lowers the share however good the rules.
+    truth = np.arange(6, dtype=float)
+    job = bench.Job("file", "ipol", "", "t", "")
+    none = match_steps(np.empty(0), truth)
+    result = bench.Result(job, truth, np.empty(0), np.empty(0), 0.0, 6.0, 6.0, none, none,
+                          at_rest=np.array([False] * 5 + [True]))
+    assert bench.seen_share([result], bench.first_last_steps) == 75.0  # 3 of steps 0, 1, 4, 5
+    result.at_rest = None
+    assert np.isnan(bench.seen_share([result], bench.first_last_steps))
